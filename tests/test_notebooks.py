@@ -1,0 +1,83 @@
+"""notebooks/{ko,en}/ are generated from book/ and must match it exactly."""
+import json
+import subprocess
+import sys
+
+import jupytext
+import yaml
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import make_notebooks  # noqa: E402
+
+CHAPTERS = [p for p in sorted((ROOT / "book").glob("*.md"))
+            if any(c.cell_type == "code" for c in jupytext.read(p).cells)]
+
+
+def test_committed_notebooks_equal_freshly_generated(tmp_path):
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_notebooks.py"), "--out", str(tmp_path)],
+                   check=True, capture_output=True)
+    fresh = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.ipynb"))
+    committed = sorted(p.relative_to(ROOT / "notebooks") for p in (ROOT / "notebooks").rglob("*.ipynb"))
+    assert fresh == committed, "run `make notebooks` and commit notebooks/"
+    for name in fresh:
+        assert (tmp_path / name).read_text() == (ROOT / "notebooks" / name).read_text(), \
+            f"notebooks/{name} is out of date: run `make notebooks` (never edit notebooks/ by hand)"
+
+
+def test_every_chapter_has_a_notebook_per_language():
+    assert CHAPTERS, "book/ has no chapter with code"
+    for chapter in CHAPTERS:
+        for lang in ("ko", "en"):
+            assert (ROOT / "notebooks" / lang / f"{chapter.stem}.ipynb").is_file()
+
+
+def test_each_notebook_keeps_only_its_language():
+    for chapter in CHAPTERS:
+        source = jupytext.read(chapter)
+        code = [c.source for c in source.cells if c.cell_type == "code"]
+        for lang, other in (("ko", "en"), ("en", "ko")):
+            notebook = json.loads((ROOT / "notebooks" / lang / f"{chapter.stem}.ipynb").read_text())
+            tags = [t for c in notebook["cells"] for t in c["metadata"].get("tags", [])]
+            assert f"lang-{lang}" in tags and f"lang-{other}" not in tags
+            sources = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
+            assert sources[1:] == code  # all the chapter's code, after the setup cell
+            assert all(not c.get("outputs") for c in notebook["cells"] if c["cell_type"] == "code")
+
+
+def test_setup_cell_clones_the_configured_repository():
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    for lang in ("ko", "en"):
+        notebook = json.loads((ROOT / "notebooks" / lang / f"{CHAPTERS[0].stem}.ipynb").read_text())
+        setup = "".join(notebook["cells"][2]["source"])
+        assert f'"{url}"' in setup and "pip" in setup and "requirements.txt" in setup
+        assert ("세션 다시 시작" if lang == "ko" else "Restart session") in setup
+        assert notebook["cells"][0]["source"][0].startswith("# ")  # the title stays on top
+
+
+def test_setup_cell_finds_the_repository_outside_colab(tmp_path):
+    """Run the generated setup cell from notebooks/ko/ as a local Jupyter would."""
+    notebook = json.loads((ROOT / "notebooks" / "ko" / f"{CHAPTERS[0].stem}.ipynb").read_text())
+    setup = "".join(notebook["cells"][2]["source"])
+    probe = setup + "\nimport utils.env\nprint(ROOT)\n"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT / "notebooks" / "ko",
+                            capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(ROOT)
+    result = subprocess.run([sys.executable, "-c", setup], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "utils/ 폴더가 있는 저장소를 찾지 못했습니다" in result.stderr
+
+
+def test_make_notebooks_for_language_filters_prose():
+    import nbformat
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# 제목 / Title"),
+        nbformat.v4.new_markdown_cell("한국어", metadata={"tags": ["lang-ko"]}),
+        nbformat.v4.new_markdown_cell("English", metadata={"tags": ["lang-en"]}),
+        nbformat.v4.new_code_cell("x = 1")])
+    english = make_notebooks.for_language(notebook, "en", "https://github.com/a/b", "main")
+    assert [c.source for c in english.cells if c.cell_type == "markdown"][0] == "# 제목 / Title"
+    assert "English" in [c.source for c in english.cells] and "한국어" not in [c.source for c in english.cells]
+    assert english.cells[-1].source == "x = 1"
