@@ -64,7 +64,10 @@ def test_english_wordpiece_vocab_works_with_transformers(tmp_path):
     lines = vocab.read_text(encoding="utf-8").splitlines()
     assert lines[:5] == ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     assert any(line.startswith("##") for line in lines)
-    tokenizer = BertTokenizerFast(vocab_file=str(vocab))
+    # from_pretrained(folder) works on transformers 4.5x and 5.x; BertTokenizerFast(vocab_file=...)
+    # silently ignores the file on 5.x and gives a 5-token vocabulary.
+    tokenizer = BertTokenizerFast.from_pretrained(vocab.parent)
+    assert len(tokenizer) == len(lines)
     encoded = tokenizer("This movie was GREAT", "A waste of time")
     tokens = tokenizer.convert_ids_to_tokens(encoded["input_ids"])
     assert tokens[0] == "[CLS]" and tokens.count("[SEP]") == 2 and "movie" in tokens

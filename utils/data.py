@@ -169,9 +169,10 @@ def _fetch(url, part, dest):
         with urllib.request.urlopen(request, timeout=60) as response:
             resumed = offset > 0 and getattr(response, "status", None) == 206
             total = int(response.headers.get("Content-Length") or 0) + (offset if resumed else 0)
+            small = 0 < total < (1 << 20)  # no progress bar for a file under 1 MiB
             with open(part, "ab" if resumed else "wb") as f, tqdm(
                     total=total or None, initial=offset if resumed else 0, unit="B",
-                    unit_scale=True, desc=dest.name) as bar:
+                    unit_scale=True, desc=dest.name, disable=small) as bar:
                 for block in iter(lambda: response.read(1 << 16), b""):
                     f.write(block)
                     bar.update(len(block))

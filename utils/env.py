@@ -40,10 +40,10 @@ def announce_mode():
     """Print which mode this run uses (the first output of every chapter) and return it."""
     mode = book_mode()
     if mode == "smoke":
-        print("SMOKE 모드: 번들 샘플 데이터와 작은 무작위 모델로 빠르게 실행합니다. "
-              "여기 나오는 수치는 결과가 아닙니다.\n"
-              "SMOKE mode: bundled sample data and a tiny random model, for a quick run. "
-              "Numbers below are not results.")
+        print("SMOKE 모드: 번들 샘플 데이터와 작은 무작위 모델로 빠르게 실행합니다.\n"
+              "           여기 나오는 수치는 결과가 아닙니다.\n"
+              "SMOKE mode: bundled sample data and a tiny random model, for a quick run.\n"
+              "            Numbers below are not results.")
     else:
         print("FULL 모드: 실제 데이터와 사전 학습된 가중치를 사용합니다 (GPU 권장).\n"
               "FULL mode: real data and pretrained weights (a GPU is recommended).")

@@ -33,7 +33,11 @@ def train_korean_sentencepiece(texts, out_dir, vocab_size=2000):
 
 
 def train_english_wordpiece(texts, out_dir, vocab_size=3000):
-    """Train an uncased WordPiece vocabulary (BERT's vocab.txt format); return its path."""
+    """Train an uncased WordPiece vocabulary (BERT's vocab.txt format); return its path.
+
+    Load it with ``BertTokenizerFast.from_pretrained(path.parent)``: on transformers 5.x
+    ``BertTokenizerFast(vocab_file=...)`` silently ignores the file.
+    """
     from tokenizers import BertWordPieceTokenizer
 
     texts = _check_texts(texts)
