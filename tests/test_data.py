@@ -106,13 +106,25 @@ def test_load_in_full_mode_uses_the_cache(tmp_path, monkeypatch):
 
 @pytest.fixture
 def server(tmp_path):
-    """A plain HTTP server on the loopback address serving tmp_path/www."""
+    """An HTTP server on the loopback address serving tmp_path/www, with Range for /ranged/."""
     www = tmp_path / "www"
     www.mkdir()
 
     class Handler(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, directory=str(www), **kwargs)
+
+        def do_GET(self):
+            if not self.path.startswith("/ranged/"):
+                return super().do_GET()
+            body = (www / self.path.removeprefix("/ranged/")).read_bytes()
+            start = int(self.headers.get("Range", "bytes=0-").removeprefix("bytes=").rstrip("-"))
+            if start >= len(body):
+                return self.send_error(416)
+            self.send_response(206 if start else 200)
+            self.send_header("Content-Length", str(len(body) - start))
+            self.end_headers()
+            self.wfile.write(body[start:])
 
         def log_message(self, *args):
             pass
@@ -162,6 +174,31 @@ def test_download_restarts_a_partial_file_when_server_cannot_resume(server, tmp_
     dest.with_name("f.txt.part").write_bytes(b"01234")  # an interrupted earlier run
     data.download(f"{base}/f.txt", dest, sha256=hashlib.sha256(b"0123456789").hexdigest())
     assert dest.read_bytes() == b"0123456789"
+
+
+def test_download_resumes_a_partial_file(server, tmp_path):
+    www, base = server
+    (www / "f.txt").write_bytes(b"0123456789")
+    dest = tmp_path / "f.txt"
+    dest.with_name("f.txt.part").write_bytes(b"01234")
+    data.download(f"{base}/ranged/f.txt", dest, sha256=hashlib.sha256(b"0123456789").hexdigest())
+    assert dest.read_bytes() == b"0123456789"
+
+
+def test_download_starts_over_when_partial_file_is_already_complete(server, tmp_path):
+    www, base = server
+    (www / "f.txt").write_bytes(b"0123456789")
+    dest = tmp_path / "f.txt"
+    dest.with_name("f.txt.part").write_bytes(b"0123456789")  # killed before the checksum step
+    data.download(f"{base}/ranged/f.txt", dest, sha256=hashlib.sha256(b"0123456789").hexdigest())
+    assert dest.read_bytes() == b"0123456789"
+
+
+def test_download_http_error_names_url_and_path(server, tmp_path):
+    _, base = server
+    dest = tmp_path / "cache" / "missing.txt"
+    with pytest.raises(ConnectionError, match=r"missing.txt \(HTTP Error 404.*put it at .*missing.txt"):
+        data.download(f"{base}/missing.txt", dest)
 
 
 def test_download_offline_names_url_and_path(tmp_path):

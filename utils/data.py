@@ -176,6 +176,12 @@ def _fetch(url, part, dest):
                 for block in iter(lambda: response.read(1 << 16), b""):
                     f.write(block)
                     bar.update(len(block))
+    except urllib.error.HTTPError as error:
+        if error.code == 416 and offset:  # the partial file is complete or stale: start over
+            part.unlink()
+            return _fetch(url, part, dest)
+        raise ConnectionError(f"Could not download {url} ({error}). Download the file by hand "
+                              f"and put it at {dest}") from error
     except (urllib.error.URLError, OSError) as error:
         raise ConnectionError(
             f"Could not download {url} ({error}). Without a network connection, download the "
