@@ -37,7 +37,7 @@ if "google.colab" in sys.modules:
     os.chdir(clone)
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-r", "requirements.txt"], check=True)
     if "numpy" in sys.modules and sys.modules["numpy"].__version__ != importlib.metadata.version("numpy"):
-        print("{restart}")
+        raise SystemExit("{restart}")  # stops "Run all" before a stale numpy breaks mxnet
 ROOT = next((p for p in [Path.cwd(), *Path.cwd().parents] if (p / "utils" / "env.py").is_file()), None)
 if ROOT is None:
     raise RuntimeError("{missing}" + REPO_URL)
