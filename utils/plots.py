@@ -35,3 +35,36 @@ def length_histogram(ax, lengths, labels=("부정 / negative", "긍정 / positiv
         ax.set_title(title)
     ax.legend()
     return ax
+
+
+def plot_history(history, axes=None, title=None):
+    """Loss and accuracy per epoch (train and validation) side by side; the best epoch marked.
+
+    ``history`` is what ``train_loop`` returns (utils.pytorch or utils.gluon).
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    epochs = history["epoch"]
+    for ax, metric, name in ((axes[0], "loss", "손실 / loss"), (axes[1], "acc", "정확도 / accuracy")):
+        ax.plot(epochs, history[f"train_{metric}"], "o-", label="학습 / train")
+        ax.plot(epochs, history[f"valid_{metric}"], "s-", label="검증 / validation")
+        if history.get("best_epoch"):
+            ax.axvline(history["best_epoch"], color="gray", linestyle=":", label="최고 / best")
+        ax.set_xlabel("에폭 / epoch")
+        ax.set_ylabel(name)
+        ax.set_xticks(epochs)
+        ax.legend()
+    if title:
+        axes[0].figure.suptitle(title)
+    axes[0].figure.tight_layout()
+    return axes
+
+
+def plot_lr_schedules(ax, schedules, xlabel="옵티마이저 스텝 / optimizer step"):
+    """Draw learning-rate curves; ``schedules`` maps a legend label to a list of rates."""
+    for label, rates in schedules.items():
+        ax.plot(range(len(rates)), rates, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("학습률 / learning rate")
+    ax.legend()
+    return ax

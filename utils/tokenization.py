@@ -85,3 +85,11 @@ class KoBertTokenizer:
         valid_length = len(token_ids)
         padding = max_len - valid_length
         return token_ids + [self.pad_id] * padding, segment_ids + [0] * padding, valid_length
+
+
+def sample_english_vocab():
+    """Smoke mode's English vocab.txt: WordPiece trained on the bundled IMDB sample (under a second)."""
+    from utils.data import SAMPLE_DIR, cache_dir, read_imdb
+
+    texts = read_imdb(SAMPLE_DIR / "aclImdb", "train")["text"]
+    return train_english_wordpiece(texts, cache_dir() / "smoke" / "wordpiece-en")

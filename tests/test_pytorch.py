@@ -1,0 +1,246 @@
+"""utils.pytorch: batching, the attention mask, train_loop, evaluate, predict_sentiment, save/load."""
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+from torch import nn
+
+from utils import pytorch as ut
+from utils.training import Prediction
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def bert_and_tokenizer():
+    torch.manual_seed(0)
+    return ut.load_bert("en")
+
+
+@pytest.fixture()
+def classifier(bert_and_tokenizer):
+    bert, tokenizer = bert_and_tokenizer
+    torch.manual_seed(0)
+    return ut.BERTClassifier(bert, num_classes=2, dropout=0.5).eval(), tokenizer
+
+
+class FeatureNet(nn.Module):
+    """A linear classifier on precomputed features: the same call shape as BERTClassifier's head."""
+
+    def __init__(self, weight=None):
+        super().__init__()
+        self.classifier = nn.Linear(3, 2)
+        if weight is not None:
+            with torch.no_grad():
+                self.classifier.weight.copy_(weight)
+                self.classifier.bias.zero_()
+
+    def forward(self, features):
+        return self.classifier(features)
+
+
+def toy_data(n=4, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randn(n, 3, generator=generator), torch.tensor([0, 1] * (n // 2) + [1] * (n % 2))
+
+
+# ---------------------------------------------------------------- loading and batching
+
+def test_load_bert_smoke_is_tiny_and_matches_the_tokenizer(bert_and_tokenizer):
+    bert, tokenizer = bert_and_tokenizer
+    assert bert.config.hidden_size == ut.SMOKE_BERT["hidden_size"]
+    assert bert.config.vocab_size == len(tokenizer)
+    assert tokenizer.cls_token_id != tokenizer.pad_token_id
+
+
+def test_load_bert_rejects_an_unknown_language():
+    with pytest.raises(ValueError, match="lang='xx'"):
+        ut.load_bert("xx")
+
+
+def test_pad_batch_pads_to_the_longest_in_the_batch_or_to_fixed_len():
+    samples = [([2, 5, 3], 1), ([2, 7, 8, 9, 3], 0)]
+    batch = ut.pad_batch(samples, pad_id=0)
+    assert batch["token_ids"].tolist() == [[2, 5, 3, 0, 0], [2, 7, 8, 9, 3]]
+    assert batch["valid_length"].tolist() == [3, 5] and batch["label"].tolist() == [1, 0]
+    assert ut.pad_batch(samples, pad_id=0, fixed_len=8)["token_ids"].shape == (2, 8)
+
+
+def test_length_grouped_batches_cover_every_sample_once_and_cut_padding():
+    lengths = torch.randint(3, 200, (500,), generator=torch.Generator().manual_seed(1)).tolist()
+    sampler = ut.LengthGroupedBatchSampler(lengths, batch_size=16, chunk=10)
+    batches = list(sampler)
+    assert sorted(i for b in batches for i in b) == list(range(500))
+    assert len(sampler) == len(batches)
+
+    def padding(batches):
+        return sum(max(lengths[i] for i in b) * len(b) - sum(lengths[i] for i in b) for b in batches)
+    random_batches = [list(range(i, min(i + 16, 500))) for i in range(0, 500, 16)]
+    assert padding(batches) < 0.3 * padding(random_batches)
+    sampler.set_epoch(1)
+    assert list(sampler) != batches  # a new order every epoch
+
+
+def test_padding_does_not_change_the_logits(classifier):
+    model, tokenizer = classifier
+    token_ids = ut.encode(tokenizer, ["a fine movie with a great cast"], 64)
+    short = ut.pad_batch([(token_ids[0], 0)], tokenizer.pad_token_id)
+    long = ut.pad_batch([(token_ids[0], 0)], tokenizer.pad_token_id, fixed_len=40)
+    inputs = lambda b: {k: v for k, v in b.items() if k != "label"}  # noqa: E731
+    with torch.no_grad():
+        assert torch.allclose(model(**inputs(short)), model(**inputs(long)), atol=1e-5)
+
+
+def test_parameter_groups_split_head_body_and_no_decay(classifier):
+    model, _ = classifier
+    groups = {g["name"]: g for g in ut.parameter_groups(model, lr=2e-5, head_lr=1e-3, weight_decay=0.01)}
+    assert groups[("body", False)]["lr"] == 2e-5 and groups[("head", False)]["lr"] == 1e-3
+    assert groups[("body", True)]["weight_decay"] == 0.0 and groups[("body", False)]["weight_decay"] == 0.01
+    no_decay = {id(p) for p in groups[("body", True)]["params"]}
+    for name, param in model.bert.named_parameters():
+        assert (id(param) in no_decay) == (name.endswith("bias") or "LayerNorm" in name), name
+    ut.freeze_bert(model)
+    assert {g["name"][0] for g in ut.parameter_groups(model, lr=2e-5)} == {"head"}
+
+
+# ---------------------------------------------------------------- train_loop and evaluate
+
+def test_accumulating_two_batches_of_two_equals_one_batch_of_four():
+    features, labels = toy_data(4)
+    common = dict(epochs=1, lr=0.1, weight_decay=0.0, warmup_ratio=0.0, schedule="constant",
+                  max_grad_norm=1e9, device=torch.device("cpu"))
+    nets = []
+    for batch_size, accumulation in ((4, 1), (2, 2)):
+        torch.manual_seed(0)
+        net = FeatureNet()
+        loader = ut.make_feature_loader(features, labels, batch_size)
+        ut.train_loop(net, loader, loader, accumulation_steps=accumulation, **common)
+        nets.append(net)
+    for a, b in zip(nets[0].parameters(), nets[1].parameters()):
+        assert torch.allclose(a, b, atol=1e-6)
+    torch.manual_seed(0)
+    assert not torch.allclose(FeatureNet().classifier.weight, nets[0].classifier.weight)  # it trained
+
+
+def test_a_short_last_accumulation_group_still_updates():
+    class CountingSGD(torch.optim.SGD):
+        updates = 0
+
+        def step(self, closure=None):
+            CountingSGD.updates += 1
+            return super().step(closure)
+
+    features, labels = toy_data(5)
+    net = FeatureNet()
+    loader = ut.make_feature_loader(features, labels, 2)  # 3 batches -> groups of 2 and 1
+    ut.train_loop(net, loader, loader, epochs=1, optimizer=CountingSGD(net.parameters(), lr=0.1),
+                  accumulation_steps=2, warmup_ratio=0.0, schedule="constant",
+                  device=torch.device("cpu"))
+    assert CountingSGD.updates == 2
+
+
+def test_early_stopping_stops_after_patience_and_restores_the_best_epoch(monkeypatch):
+    features, labels = toy_data(8)
+    loader = ut.make_feature_loader(features, labels, 4)
+    scripted = iter([0.5, 0.8, 0.6, 0.7, 0.9, 0.9])
+    snapshots = []
+
+    def fake_evaluate(model, *args, **kwargs):
+        snapshots.append(model.classifier.weight.detach().clone())
+        return {"loss": 1.0, "accuracy": next(scripted), "n": 8}
+    monkeypatch.setattr(ut, "evaluate", fake_evaluate)
+    net = FeatureNet()
+    history = ut.train_loop(net, loader, loader, epochs=6, lr=0.5, patience=2, warmup_ratio=0.0,
+                            schedule="constant", device=torch.device("cpu"))
+    assert history["epoch"] == [1, 2, 3, 4] and history["best_epoch"] == 2
+    assert not torch.equal(snapshots[1], snapshots[3])  # training did change the weights
+    assert torch.equal(net.classifier.weight, snapshots[1])
+
+
+def test_evaluate_weights_by_samples_with_an_uneven_last_batch():
+    features = torch.tensor([[1., 0, 0], [1., 0, 0], [1., 0, 0], [1., 0, 0], [1., 0, 0]])
+    labels = torch.tensor([0, 0, 1, 1, 1])  # the net always says 0: per batch of 2 -> 1, 0, 0
+    net = FeatureNet(weight=torch.tensor([[1., 0, 0], [0., 0, 0]]))
+    result = ut.evaluate(net, ut.make_feature_loader(features, labels, 2), device=torch.device("cpu"))
+    logits = net(features)
+    assert result["n"] == 5
+    assert result["accuracy"] == pytest.approx(0.4)  # a mean of per-batch accuracies would say 1/3
+    assert result["loss"] == pytest.approx(nn.functional.cross_entropy(logits, labels).item())
+
+
+def test_train_loop_history_and_checkpoint(tmp_path):
+    features, labels = toy_data(8)
+    loader = ut.make_feature_loader(features, labels, 4, shuffle=True)
+    history = ut.train_loop(FeatureNet(), loader, loader, epochs=3, lr=0.1,
+                            device=torch.device("cpu"), checkpoint=tmp_path / "best.pt")
+    assert history["epoch"] == [1, 2, 3]
+    assert all(len(history[k]) == 3 for k in ("train_loss", "train_acc", "valid_loss", "valid_acc", "lr"))
+    assert history["lr"][-1] == pytest.approx(0.0)  # linear decay ends at zero
+    assert set(torch.load(tmp_path / "best.pt")) == {"classifier.weight", "classifier.bias"}
+
+
+# ---------------------------------------------------------------- predict_sentiment
+
+def test_predict_one_text_or_a_list(classifier):
+    model, tokenizer = classifier
+    one = ut.predict_sentiment(model, tokenizer, "this movie is so great")
+    assert isinstance(one, Prediction) and one.label in ("negative", "positive")
+    assert 0.5 <= one.probability <= 1.0
+    many = ut.predict_sentiment(model, tokenizer, ["great", "awful", "this movie is so great"],
+                                batch_size=2)
+    assert len(many) == 3 and many[2] == pytest.approx(one)
+
+
+def test_predict_is_deterministic_and_leaves_training_mode_alone(classifier):
+    model, tokenizer = classifier
+    model.train()  # dropout 0.5: predictions would vary if predict forgot eval mode
+    first = ut.predict_sentiment(model, tokenizer, ["a dull and silly plot"] * 4)
+    assert all(p == first[0] for p in first)
+    assert model.training
+
+
+@pytest.mark.parametrize("texts, error, where", [
+    (["fine", 3], TypeError, r"texts\[1\]"),
+    (["fine", None], TypeError, r"texts\[1\]"),
+    (["", "fine"], ValueError, r"texts\[0\]"),
+    (["fine", "ok", "  \n\t"], ValueError, r"texts\[2\]"),
+    (42, TypeError, "string or a list"),
+])
+def test_predict_rejects_bad_texts_naming_the_index(classifier, texts, error, where):
+    model, tokenizer = classifier
+    with pytest.raises(error, match=where):
+        ut.predict_sentiment(model, tokenizer, texts)
+
+
+def test_predict_needs_one_label_name_per_class(classifier):
+    model, tokenizer = classifier
+    with pytest.raises(ValueError, match="one name per class"):
+        ut.predict_sentiment(model, tokenizer, "fine", label_names=["neg", "neu", "pos"])
+
+
+def test_predict_truncates_overlong_text(classifier):
+    model, tokenizer = classifier
+    long_review = "this film is long and slow " * 1000  # far beyond 512 positions
+    assert isinstance(ut.predict_sentiment(model, tokenizer, long_review), Prediction)
+
+
+# ---------------------------------------------------------------- save and load
+
+def test_saved_classifier_gives_the_same_probabilities_in_a_fresh_process(classifier, tmp_path):
+    model, tokenizer = classifier
+    texts = ["what a wonderful film", "i want my two hours back"]
+    expected = [p.probability for p in ut.predict_sentiment(model, tokenizer, texts)]
+    ut.save_classifier(model, tokenizer, tmp_path / "clf")
+    script = ("import json, sys; from utils.pytorch import load_classifier, predict_sentiment; "
+              "m, t = load_classifier(sys.argv[1]); "
+              "print(json.dumps([p.probability for p in predict_sentiment(m, t, json.loads(sys.argv[2]))]))")
+    out = subprocess.run([sys.executable, "-c", script, str(tmp_path / "clf"), json.dumps(texts)],
+                         capture_output=True, text=True, cwd=ROOT, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == pytest.approx(expected, abs=1e-6)
+
+
+def test_load_classifier_names_the_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="classifier.pt"):
+        ut.load_classifier(tmp_path)

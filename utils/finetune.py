@@ -1,0 +1,182 @@
+"""Fine-tune a BERT sentiment classifier from the command line (PyTorch).
+
+    python -m utils.finetune --train train.tsv --valid valid.tsv --save my-model
+
+The same code as the IMDB chapter, for workshops and servers. ``--help`` lists every
+option. BOOK_MODE=smoke runs it on a tiny random BERT in seconds (for testing a setup).
+"""
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from utils.env import book_mode, set_seed, torch_device
+from utils.training import SCHEDULES
+
+
+def build_parser():
+    p = argparse.ArgumentParser(
+        prog="python -m utils.finetune",
+        description="Fine-tune BERT (transformers, PyTorch) as a text classifier on a TSV or CSV file "
+                    "and save it for utils.pytorch.load_classifier.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    data = p.add_argument_group("data")
+    data.add_argument("--train", required=True, type=Path,
+                      help="training file: .tsv/.txt (tab-separated, quotes are plain text, as in NSMC) "
+                           "or .csv (comma-separated, standard quoting), with a header line")
+    data.add_argument("--valid", type=Path,
+                      help="validation file in the same format; without it 10%% of --train is held out")
+    data.add_argument("--text-column", default="text", help="column holding the text")
+    data.add_argument("--label-column", default="label",
+                      help="column holding the label: integers 0..K-1 or names (sorted to get ids)")
+    data.add_argument("--label-names",
+                      help="comma-separated names for integer labels 0..K-1, e.g. negative,positive")
+    model = p.add_argument_group("model")
+    model.add_argument("--model-name", default="bert-base-uncased",
+                       help="Hugging Face BERT checkpoint to start from (ignored in smoke mode)")
+    model.add_argument("--max-length", type=int, default=128,
+                       help="tokens per text including [CLS] and [SEP]; longer texts are truncated "
+                            "(cost grows faster than linearly; BERT's limit is 512)")
+    model.add_argument("--dropout", type=float, default=0.1,
+                       help="dropout on the pooled [CLS] vector before the classifier")
+    model.add_argument("--frozen", action="store_true",
+                       help="keep BERT's weights fixed and train only the classifier head "
+                            "(fast, usually clearly less accurate than fine-tuning)")
+    model.add_argument("--precompute-features", action="store_true",
+                       help="with --frozen: run BERT once over the data and train the head on the "
+                            "stored [CLS] vectors (much faster; dropout then acts on fixed features)")
+    train = p.add_argument_group("training")
+    train.add_argument("--epochs", type=int, default=3, help="maximum number of passes over --train")
+    train.add_argument("--batch-size", type=int, default=32, help="texts per batch")
+    train.add_argument("--accumulation-steps", type=int, default=1,
+                       help="batches whose gradients are summed before one update "
+                            "(effective batch = batch size x this)")
+    train.add_argument("--lr", type=float, default=2e-5, help="peak learning rate of the BERT body")
+    train.add_argument("--head-lr", type=float,
+                       help="peak learning rate of the classifier head (default: --lr; "
+                            "with --frozen try 1e-3)")
+    train.add_argument("--weight-decay", type=float, default=0.01,
+                       help="AdamW weight decay (never on biases and LayerNorm)")
+    train.add_argument("--warmup-ratio", type=float, default=0.1,
+                       help="share of the updates spent warming the learning rate up from 0")
+    train.add_argument("--schedule", choices=SCHEDULES, default="linear",
+                       help="how the learning rate decays after warmup")
+    train.add_argument("--max-grad-norm", type=float, default=1.0, help="gradient clipping norm")
+    train.add_argument("--patience", type=int,
+                       help="stop after this many epochs without a better validation accuracy "
+                            "(default: never stop early)")
+    train.add_argument("--seed", type=int, default=42, help="random seed")
+    p.add_argument("--save", type=Path, default=Path("finetuned-bert"),
+                   help="folder for the model, tokenizer, training.json and history.png")
+    return p
+
+
+def read_table(path, text_column, label_column):
+    """Read a TSV/CSV file into columns text, label (raw values); drop and count empty texts."""
+    if not path.is_file():
+        raise SystemExit(f"error: {path} does not exist. Give the path of a .tsv, .txt or .csv file.")
+    if path.suffix.lower() == ".csv":
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    else:
+        table = pd.read_csv(path, sep="\t", quoting=csv.QUOTE_NONE, dtype=str, keep_default_na=False)
+    for column, option in ((text_column, "--text-column"), (label_column, "--label-column")):
+        if column not in table.columns:
+            raise SystemExit(f"error: {path} has no column {column!r} (its columns: "
+                             f"{list(table.columns)}). Name the right one with {option}.")
+    table = table.rename(columns={text_column: "text", label_column: "label"})[["text", "label"]]
+    no_label = table.index[table["label"].str.strip() == ""]
+    if len(no_label):
+        lines = ", ".join(str(i + 2) for i in no_label[:5])
+        raise SystemExit(f"error: {path} has {len(no_label)} rows without a label (lines {lines}...). "
+                         f"A text with a tab or line break inside breaks a TSV row: replace those "
+                         f"characters with spaces, or write the file as .csv.")
+    empty = table["text"].str.strip() == ""
+    if empty.any():
+        print(f"{path}: dropped {int(empty.sum())} rows with an empty text")
+    return table[~empty].reset_index(drop=True)
+
+
+def label_ids(train_labels, valid_labels, label_names):
+    """Map raw labels to ids 0..K-1; return (train_ids, valid_ids, names)."""
+    values = sorted(set(train_labels))
+    if all(v.lstrip("-").isdigit() for v in values):
+        ids = sorted(int(v) for v in values)
+        if ids != list(range(len(ids))):
+            raise SystemExit(f"error: integer labels must be 0..K-1, found {ids}.")
+        names = label_names.split(",") if label_names else (
+            ["negative", "positive"] if len(ids) == 2 else [str(i) for i in ids])
+        if len(names) != len(ids):
+            raise SystemExit(f"error: --label-names gives {len(names)} names for {len(ids)} labels.")
+        mapping = {str(i): i for i in ids}
+    else:
+        names, mapping = values, {v: i for i, v in enumerate(values)}
+    unknown = sorted(set(valid_labels) - set(mapping))
+    if unknown:
+        raise SystemExit(f"error: the validation file has labels {unknown} that --train does not have.")
+    return [mapping[v] for v in train_labels], [mapping[v] for v in valid_labels], names
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    if args.precompute_features and not args.frozen:
+        raise SystemExit("error: --precompute-features needs --frozen (fine-tuning changes the features).")
+    from sklearn.model_selection import train_test_split
+
+    from utils import pytorch as ut
+    from utils.plots import plot_history, use_korean_font
+
+    set_seed(args.seed)
+    train = read_table(args.train, args.text_column, args.label_column)
+    if args.valid:
+        valid = read_table(args.valid, args.text_column, args.label_column)
+    else:
+        train, valid = train_test_split(train, test_size=0.1, random_state=args.seed,
+                                        stratify=train["label"])
+    train_y, valid_y, names = label_ids(list(train["label"]), list(valid["label"]), args.label_names)
+    mode = book_mode()
+    print(f"{mode} mode | train {len(train)} | valid {len(valid)} | labels {names} | "
+          f"device {torch_device()}")
+
+    bert, tokenizer = ut.load_bert("en", model_name=args.model_name)
+    model = ut.BERTClassifier(bert, num_classes=len(names), dropout=args.dropout)
+    if args.frozen:
+        ut.freeze_bert(model)
+
+    def loader(texts, labels, shuffle):
+        token_ids = ut.encode(tokenizer, texts, args.max_length)
+        return ut.make_loader(token_ids, labels, args.batch_size, tokenizer.pad_token_id,
+                              shuffle=shuffle, seed=args.seed)
+    train_loader, valid_loader = loader(train["text"], train_y, True), loader(valid["text"], valid_y, False)
+    if args.precompute_features:
+        train_loader = ut.make_feature_loader(*ut.extract_features(model, train_loader),
+                                              args.batch_size, shuffle=True, seed=args.seed)
+        valid_loader = ut.make_feature_loader(*ut.extract_features(model, valid_loader), args.batch_size)
+
+    history = ut.train_loop(
+        model, train_loader, valid_loader, epochs=args.epochs, lr=args.lr, head_lr=args.head_lr,
+        weight_decay=args.weight_decay, warmup_ratio=args.warmup_ratio, schedule=args.schedule,
+        max_grad_norm=args.max_grad_norm, accumulation_steps=args.accumulation_steps,
+        patience=args.patience)
+
+    ut.save_classifier(model, tokenizer, args.save)
+    record = {"mode": mode, "label_names": names, "best_epoch": history["best_epoch"],
+              "best_valid_accuracy": max(history["valid_acc"]), "history": history,
+              "arguments": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
+    (args.save / "training.json").write_text(json.dumps(record, indent=2, ensure_ascii=False))
+    use_korean_font()
+    axes = plot_history(history, title=f"{args.train.name} ({mode})")
+    axes[0].figure.savefig(args.save / "history.png", dpi=120)
+    print(f"best validation accuracy {record['best_valid_accuracy']:.4f} (epoch {history['best_epoch']})"
+          + ("  [smoke mode: not a result]" if mode == "smoke" else ""))
+    print(f"saved to {args.save}/ ; use it with:\n"
+          f"  from utils.pytorch import load_classifier, predict_sentiment\n"
+          f"  model, tokenizer = load_classifier('{args.save}')\n"
+          f"  predict_sentiment(model, tokenizer, 'your text', label_names={names})")
+    return record
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

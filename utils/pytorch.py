@@ -1,0 +1,366 @@
+"""PyTorch side of the book: a BERT classifier, batching, training, evaluation, prediction.
+
+Every training chapter in PyTorch uses these. They accept any number of classes and any
+loss, and they run unchanged in a process of ``torchrun`` with DistributedDataParallel:
+the batch sampler shards batches by rank, ``evaluate`` sums counts over all processes,
+and only rank 0 draws progress bars.
+"""
+import contextlib
+import copy
+import functools
+import json
+import math
+import time
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.data import DataLoader, Sampler
+from tqdm.auto import tqdm
+
+from utils.env import book_mode, torch_device
+from utils.training import (EarlyStopping, Prediction, check_label_names, check_texts, lr_factor,
+                            new_history)
+
+# Smoke mode's BERT: the same architecture as bert-base, only tiny and randomly initialised.
+SMOKE_BERT = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
+                  intermediate_size=256, max_position_embeddings=512)
+MODEL_NAMES = {"en": "bert-base-uncased"}
+
+
+def load_bert(lang="en", model_name=None):
+    """Return ``(bert, tokenizer)``: a ``transformers.BertModel`` and its tokenizer.
+
+    full mode: the pretrained ``model_name`` (default ``bert-base-uncased`` for English).
+    smoke mode: a tiny random BERT and a WordPiece tokenizer trained on the IMDB sample.
+    """
+    from transformers import AutoTokenizer, BertConfig, BertModel, BertTokenizerFast
+
+    if lang not in MODEL_NAMES:
+        raise ValueError(f"lang={lang!r}: this chapter loads {sorted(MODEL_NAMES)}.")
+    if book_mode() == "smoke":
+        from utils.tokenization import sample_english_vocab
+
+        tokenizer = BertTokenizerFast.from_pretrained(sample_english_vocab().parent)
+        bert = BertModel(BertConfig(vocab_size=len(tokenizer), **SMOKE_BERT))
+        return bert, tokenizer
+    name = model_name or MODEL_NAMES[lang]
+    return BertModel.from_pretrained(name), AutoTokenizer.from_pretrained(name)
+
+
+class BERTClassifier(nn.Module):
+    """BERT's pooled [CLS] vector -> dropout -> a linear layer giving one logit per class."""
+
+    def __init__(self, bert, num_classes=2, dropout=0.1):
+        super().__init__()
+        self.bert = bert
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(bert.config.hidden_size, num_classes)
+
+    def pooled_output(self, token_ids, segment_ids, valid_length):
+        # attention_mask[b, t] = 1 for the first valid_length[b] tokens: one comparison, no loop
+        positions = torch.arange(token_ids.shape[1], device=token_ids.device)   # (seq_len,)
+        attention_mask = (positions[None, :] < valid_length[:, None]).long()    # (batch, seq_len)
+        out = self.bert(input_ids=token_ids, token_type_ids=segment_ids,
+                        attention_mask=attention_mask)
+        return out.pooler_output                                                # (batch, hidden)
+
+    def forward(self, token_ids=None, segment_ids=None, valid_length=None, features=None):
+        """Logits (batch, num_classes) from token ids, or from precomputed pooled ``features``."""
+        if features is None:
+            features = self.pooled_output(token_ids, segment_ids, valid_length)
+        return self.classifier(self.dropout(features))
+
+
+def freeze_bert(model):
+    """Stop training the BERT body: only the classifier head keeps learning."""
+    for param in model.bert.parameters():
+        param.requires_grad = False
+    return model
+
+
+# ---------------------------------------------------------------------------- batching
+
+def encode(tokenizer, texts, max_len):
+    """Token ids per text (``[CLS] ... [SEP]``), truncated to ``max_len``, not padded."""
+    return tokenizer(list(texts), truncation=True, max_length=max_len)["input_ids"]
+
+
+def pad_batch(samples, pad_id, fixed_len=None):
+    """Stack ``(token_ids, label)`` samples, padded to the longest one (or to ``fixed_len``)."""
+    lengths = [len(ids) for ids, _ in samples]
+    width = fixed_len or max(lengths)
+    token_ids = torch.full((len(samples), width), pad_id, dtype=torch.long)  # (batch, width)
+    for row, (ids, _) in enumerate(samples):
+        token_ids[row, :len(ids)] = torch.tensor(ids)
+    return {"token_ids": token_ids,
+            "segment_ids": torch.zeros_like(token_ids),  # one sentence per input: segment A
+            "valid_length": torch.tensor(lengths),
+            "label": torch.tensor([label for _, label in samples])}
+
+
+def _rank_and_world():
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+class LengthGroupedBatchSampler(Sampler):
+    """Batches of similar-length samples in random order, so little of each batch is padding.
+
+    Shuffles, sorts by length within chunks of ``chunk`` batches, then shuffles the batches.
+    Under DistributedDataParallel each process takes every ``world_size``-th batch.
+    """
+
+    def __init__(self, lengths, batch_size, shuffle=True, seed=0, chunk=50):
+        self.lengths, self.batch_size = list(lengths), batch_size
+        self.shuffle, self.seed, self.chunk, self.epoch = shuffle, seed, chunk, 0
+        self.rank, self.world_size = _rank_and_world()
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch
+
+    def _batches(self):
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        n = len(self.lengths)
+        order = torch.randperm(n, generator=generator).tolist() if self.shuffle else list(range(n))
+        span = self.batch_size * self.chunk
+        batches = []
+        for start in range(0, n, span):
+            block = sorted(order[start:start + span], key=self.lengths.__getitem__)
+            batches += [block[i:i + self.batch_size] for i in range(0, len(block), self.batch_size)]
+        if self.shuffle:
+            batches = [batches[i] for i in torch.randperm(len(batches), generator=generator)]
+        usable = len(batches) - len(batches) % self.world_size if self.world_size > 1 else len(batches)
+        return batches[self.rank:usable:self.world_size]
+
+    def __iter__(self):
+        return iter(self._batches())
+
+    def __len__(self):
+        return len(self._batches())
+
+
+def make_loader(token_ids, labels, batch_size, pad_id, shuffle=False, fixed_len=None, seed=0):
+    """A DataLoader of padded batches (dicts). ``shuffle=True`` also groups similar lengths.
+
+    ``fixed_len`` pads every batch to that length instead: only for measuring what
+    dynamic padding saves.
+    """
+    samples = list(zip(token_ids, (int(label) for label in labels)))
+    if shuffle:
+        sampler = LengthGroupedBatchSampler([len(ids) for ids in token_ids], batch_size, seed=seed)
+    else:
+        rank, world_size = _rank_and_world()
+        batches = [list(range(i, min(i + batch_size, len(samples))))
+                   for i in range(0, len(samples), batch_size)]
+        sampler = batches[rank::world_size]
+    return DataLoader(samples, batch_sampler=sampler,
+                      collate_fn=functools.partial(pad_batch, pad_id=pad_id, fixed_len=fixed_len))
+
+
+@torch.no_grad()
+def extract_features(model, loader, device=None):
+    """Run the (frozen) BERT once over a loader; return pooled features and labels on the CPU."""
+    device = device or torch_device()
+    model.to(device).eval()
+    features, labels = [], []
+    for batch in tqdm(loader, desc="features", disable=_rank_and_world()[0] != 0):
+        inputs = {k: v.to(device) for k, v in batch.items() if k != "label"}
+        features.append(model.pooled_output(**inputs).float().cpu())
+        labels.append(batch["label"])
+    return torch.cat(features), torch.cat(labels)
+
+
+def make_feature_loader(features, labels, batch_size, shuffle=False, seed=0):
+    """Batches ``{"features", "label"}`` of precomputed features, for training the head alone."""
+    dataset = list(zip(features, labels))
+    generator = torch.Generator().manual_seed(seed)
+    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=generator,
+                      collate_fn=_stack_features)
+
+
+def _stack_features(batch):
+    return {"features": torch.stack([f for f, _ in batch]), "label": torch.stack([y for _, y in batch])}
+
+
+# ---------------------------------------------------------------------------- training
+
+def _unwrap(model):
+    return getattr(model, "module", model)  # DistributedDataParallel keeps the model in .module
+
+
+def parameter_groups(model, lr, head_lr=None, weight_decay=0.01):
+    """AdamW groups: BERT body at ``lr``, head at ``head_lr``; no weight decay on biases and LayerNorm."""
+    groups = {}
+    for name, param in _unwrap(model).named_parameters():
+        if not param.requires_grad:
+            continue
+        part = "body" if name.startswith("bert.") else "head"
+        no_decay = name.endswith("bias") or "LayerNorm" in name or "layer_norm" in name
+        key = (part, no_decay)
+        groups.setdefault(key, {"params": [], "lr": lr if part == "body" else (head_lr or lr),
+                                "weight_decay": 0.0 if no_decay else weight_decay, "name": key})
+        groups[key]["params"].append(param)
+    return list(groups.values())
+
+
+def _step_inputs(batch, device):
+    return {k: v.to(device, non_blocking=True) for k, v in batch.items() if k != "label"}
+
+
+def train_loop(model, train_loader, valid_loader, *, epochs=3, lr=2e-5, head_lr=None,
+               weight_decay=0.01, warmup_ratio=0.1, schedule="linear", max_grad_norm=1.0,
+               accumulation_steps=1, patience=None, loss_fn=None, device=None, amp=None,
+               checkpoint=None, optimizer=None):
+    """Train ``model`` and return its history (per-epoch losses, accuracies, lr, training seconds).
+
+    AdamW (or the given ``optimizer``), warmup then ``schedule`` decay, gradient clipping at
+    ``max_grad_norm``, ``accumulation_steps`` batches per update, mixed precision on a GPU
+    (``amp``), early stopping after ``patience`` epochs without a better validation accuracy.
+    The best epoch's weights are restored at the end (and saved to ``checkpoint`` if given).
+    """
+    device = device or torch_device()
+    amp = device.type == "cuda" if amp is None else amp
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    model.to(device)
+    optimizer = optimizer or torch.optim.AdamW(parameter_groups(model, lr, head_lr, weight_decay))
+    updates_per_epoch = math.ceil(len(train_loader) / accumulation_steps)
+    total_updates = epochs * updates_per_epoch
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: lr_factor(step, total_updates, int(warmup_ratio * total_updates), schedule))
+    scaler = torch.amp.GradScaler(device.type, enabled=amp)
+    is_main = _rank_and_world()[0] == 0
+    history, stopper, best_state = new_history(), EarlyStopping(patience, mode="max"), None
+
+    for epoch in range(1, epochs + 1):
+        if hasattr(train_loader.batch_sampler, "set_epoch"):
+            train_loader.batch_sampler.set_epoch(epoch)
+        model.train()
+        started, loss_sum, correct, seen = time.perf_counter(), 0.0, 0, 0
+        n_batches = len(train_loader)
+        bar = tqdm(train_loader, desc=f"epoch {epoch}/{epochs}", disable=not is_main, leave=False)
+        for i, batch in enumerate(bar):
+            labels = batch["label"].to(device)
+            group_start = i - i % accumulation_steps
+            group_size = min(accumulation_steps, n_batches - group_start)  # the last group may be short
+            update_now = i + 1 == group_start + group_size
+            sync = contextlib.nullcontext() if update_now or not hasattr(model, "no_sync") else model.no_sync()
+            with sync:
+                with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
+                    logits = model(**_step_inputs(batch, device))
+                    loss = loss_fn(logits.float(), labels)
+                scaler.scale(loss / group_size).backward()
+            if update_now:
+                scaler.unscale_(optimizer)
+                torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+                scaler.step(optimizer)
+                scaler.update()
+                optimizer.zero_grad(set_to_none=True)
+                scheduler.step()
+            loss_sum += loss.item() * len(labels)
+            correct += (logits.argmax(-1) == labels).sum().item()
+            seen += len(labels)
+            bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.3f}")
+
+        train_seconds = time.perf_counter() - started
+        valid = evaluate(model, valid_loader, loss_fn, device, amp)
+        for key, value in (("epoch", epoch), ("train_loss", loss_sum / seen),
+                           ("train_acc", correct / seen), ("valid_loss", valid["loss"]),
+                           ("valid_acc", valid["accuracy"]), ("lr", scheduler.get_last_lr()[0]),
+                           ("seconds", train_seconds)):
+            history[key].append(value)
+        if stopper.update(valid["accuracy"], epoch):
+            best_state = copy.deepcopy({k: v.cpu() for k, v in _unwrap(model).state_dict().items()})
+            history["best_epoch"] = epoch
+            if checkpoint and is_main:
+                torch.save(best_state, checkpoint)
+        if is_main:
+            print(f"epoch {epoch}: train loss {loss_sum / seen:.4f} acc {correct / seen:.4f} | "
+                  f"valid loss {valid['loss']:.4f} acc {valid['accuracy']:.4f} | "
+                  f"{history['seconds'][-1]:.1f}s")
+        if stopper.should_stop:
+            if is_main:
+                print(f"early stopping: no better validation accuracy for {patience} epochs; "
+                      f"keeping epoch {stopper.best_epoch}")
+            break
+    _unwrap(model).load_state_dict(best_state)
+    return history
+
+
+@torch.no_grad()
+def evaluate(model, loader, loss_fn=None, device=None, amp=None):
+    """Loss and accuracy over every sample of ``loader`` (weighted by samples, all processes)."""
+    device = device or torch_device()
+    amp = device.type == "cuda" if amp is None else amp
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    model.to(device).eval()
+    totals = torch.zeros(3, dtype=torch.float64, device=device)  # loss sum, correct, samples
+    for batch in loader:
+        labels = batch["label"].to(device)
+        with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
+            logits = model(**_step_inputs(batch, device)).float()
+        totals += torch.stack([loss_fn(logits, labels).double() * len(labels),
+                               (logits.argmax(-1) == labels).sum().double(),
+                               torch.tensor(len(labels), dtype=torch.float64, device=device)])
+    if dist.is_available() and dist.is_initialized():
+        dist.all_reduce(totals)
+    loss_sum, correct, n = totals.tolist()
+    if n == 0:
+        raise ValueError("evaluate() got an empty loader: there is nothing to evaluate.")
+    return {"loss": loss_sum / n, "accuracy": correct / n, "n": int(n)}
+
+
+# ---------------------------------------------------------------------------- using a model
+
+@torch.no_grad()
+def predict_sentiment(model, tokenizer, texts, label_names=("negative", "positive"), max_len=512,
+                      batch_size=32, device=None):
+    """Classify one text (-> ``Prediction``) or a list of texts (-> list of ``Prediction``).
+
+    Texts longer than ``max_len`` tokens are truncated. Runs in eval mode without gradients.
+    """
+    texts, single = check_texts(texts)
+    model = _unwrap(model)
+    label_names = check_label_names(label_names, model.classifier.out_features)
+    max_len = min(max_len, model.bert.config.max_position_embeddings)
+    device = device or next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    predictions = []
+    for start in range(0, len(texts), batch_size):
+        token_ids = encode(tokenizer, texts[start:start + batch_size], max_len)
+        batch = pad_batch([(ids, 0) for ids in token_ids], tokenizer.pad_token_id)
+        probs = model(**_step_inputs(batch, device)).float().softmax(-1)   # (batch, num_classes)
+        best_prob, best = probs.max(-1)
+        predictions += [Prediction(label_names[k], p) for k, p in zip(best.tolist(), best_prob.tolist())]
+    model.train(was_training)
+    return predictions[0] if single else predictions
+
+
+def save_classifier(model, tokenizer, path):
+    """Save the classifier (BERT config, all weights, head settings) and its tokenizer in ``path``."""
+    model, path = _unwrap(model), Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    model.bert.config.save_pretrained(path)
+    tokenizer.save_pretrained(path / "tokenizer")
+    head = {"num_classes": model.classifier.out_features, "dropout": model.dropout.p}
+    (path / "classifier.json").write_text(json.dumps(head))
+    torch.save(model.state_dict(), path / "classifier.pt")
+    return path
+
+
+def load_classifier(path, device=None):
+    """Load what ``save_classifier`` wrote; return ``(model, tokenizer)`` in eval mode."""
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    path = Path(path)
+    if not (path / "classifier.pt").is_file():
+        raise FileNotFoundError(f"No saved classifier in {path} (classifier.pt is missing). "
+                                f"Save one with utils.pytorch.save_classifier(model, tokenizer, path).")
+    head = json.loads((path / "classifier.json").read_text())
+    model = BERTClassifier(BertModel(BertConfig.from_pretrained(path)), **head)
+    model.load_state_dict(torch.load(path / "classifier.pt", map_location="cpu"))
+    tokenizer = AutoTokenizer.from_pretrained(path / "tokenizer")
+    return model.to(device or torch_device()).eval(), tokenizer
