@@ -244,3 +244,37 @@ def test_saved_classifier_gives_the_same_probabilities_in_a_fresh_process(classi
 def test_load_classifier_names_the_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="classifier.pt"):
         ut.load_classifier(tmp_path)
+
+
+# ---------------------------------------------------------------- DistributedDataParallel
+
+def _ddp_worker(rank, world_size, port, out_dir):
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
+                            world_size=world_size)
+    features, labels = toy_data(10)
+    torch.manual_seed(0)
+    net = DistributedDataParallel(FeatureNet())
+    train = ut.make_feature_loader(features, labels, 2, shuffle=True)
+    valid = ut.make_feature_loader(features, labels, 4)
+    history = ut.train_loop(net, train, valid, epochs=2, lr=0.1, accumulation_steps=2,
+                            device=torch.device("cpu"))
+    result = ut.evaluate(net, valid, device=torch.device("cpu"))
+    torch.save({"weight": net.module.classifier.weight.detach(), "result": result,
+                "train_batches": len(train), "history": history}, f"{out_dir}/rank{rank}.pt")
+    dist.destroy_process_group()
+
+
+def test_train_loop_and_evaluate_under_distributed_data_parallel(tmp_path):
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    torch.multiprocessing.spawn(_ddp_worker, args=(2, port, str(tmp_path)), nprocs=2)
+    ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=False) for r in (0, 1)]
+    assert torch.equal(ranks[0]["weight"], ranks[1]["weight"])  # gradients were averaged
+    assert ranks[0]["train_batches"] == ranks[1]["train_batches"] == 2  # 5 batches -> 2 per rank
+    for rank in ranks:
+        assert rank["result"]["n"] == 10  # each process saw half; the counts were summed
+    assert ranks[0]["history"]["valid_acc"] == ranks[1]["history"]["valid_acc"]

@@ -3,7 +3,8 @@
     python -m utils.finetune --train train.tsv --valid valid.tsv --save my-model
 
 The same code as the IMDB chapter, for workshops and servers. ``--help`` lists every
-option. BOOK_MODE=smoke runs it on a tiny random BERT in seconds (for testing a setup).
+option. BOOK_MODE=smoke runs it on a tiny random BERT in seconds (for testing a setup);
+TQDM_DISABLE=1 turns the progress bars off (for log files).
 """
 import argparse
 import csv
@@ -17,12 +18,21 @@ from utils.env import book_mode, set_seed, torch_device
 from utils.training import SCHEDULES
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Show a default only where there is one worth showing."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False) or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser():
     p = argparse.ArgumentParser(
         prog="python -m utils.finetune",
         description="Fine-tune BERT (transformers, PyTorch) as a text classifier on a TSV or CSV file "
                     "and save it for utils.pytorch.load_classifier.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=_HelpFormatter)
     data = p.add_argument_group("data")
     data.add_argument("--train", required=True, type=Path,
                       help="training file: .tsv/.txt (tab-separated, quotes are plain text, as in NSMC) "
@@ -56,8 +66,8 @@ def build_parser():
                             "(effective batch = batch size x this)")
     train.add_argument("--lr", type=float, default=2e-5, help="peak learning rate of the BERT body")
     train.add_argument("--head-lr", type=float,
-                       help="peak learning rate of the classifier head (default: --lr; "
-                            "with --frozen try 1e-3)")
+                       help="peak learning rate of the classifier head; the same as --lr if not "
+                            "given (with --frozen try 1e-3)")
     train.add_argument("--weight-decay", type=float, default=0.01,
                        help="AdamW weight decay (never on biases and LayerNorm)")
     train.add_argument("--warmup-ratio", type=float, default=0.1,
@@ -67,7 +77,7 @@ def build_parser():
     train.add_argument("--max-grad-norm", type=float, default=1.0, help="gradient clipping norm")
     train.add_argument("--patience", type=int,
                        help="stop after this many epochs without a better validation accuracy "
-                            "(default: never stop early)")
+                            "(by default training never stops early)")
     train.add_argument("--seed", type=int, default=42, help="random seed")
     p.add_argument("--save", type=Path, default=Path("finetuned-bert"),
                    help="folder for the model, tokenizer, training.json and history.png")

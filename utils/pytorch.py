@@ -106,6 +106,13 @@ def _rank_and_world():
     return 0, 1
 
 
+def _progress(iterable, **options):
+    """A tqdm bar on rank 0 only (TQDM_DISABLE=1 in the environment turns it off)."""
+    if _rank_and_world()[0] != 0:
+        options["disable"] = True
+    return tqdm(iterable, **options)
+
+
 class LengthGroupedBatchSampler(Sampler):
     """Batches of similar-length samples in random order, so little of each batch is padding.
 
@@ -132,8 +139,9 @@ class LengthGroupedBatchSampler(Sampler):
             batches += [block[i:i + self.batch_size] for i in range(0, len(block), self.batch_size)]
         if self.shuffle:
             batches = [batches[i] for i in torch.randperm(len(batches), generator=generator)]
-        usable = len(batches) - len(batches) % self.world_size if self.world_size > 1 else len(batches)
-        return batches[self.rank:usable:self.world_size]
+        if self.shuffle:  # training: every process must run the same number of steps
+            batches = batches[:len(batches) - len(batches) % self.world_size]
+        return batches[self.rank::self.world_size]
 
     def __iter__(self):
         return iter(self._batches())
@@ -166,7 +174,7 @@ def extract_features(model, loader, device=None):
     device = device or torch_device()
     model.to(device).eval()
     features, labels = [], []
-    for batch in tqdm(loader, desc="features", disable=_rank_and_world()[0] != 0):
+    for batch in _progress(loader, desc="features"):
         inputs = {k: v.to(device) for k, v in batch.items() if k != "label"}
         features.append(model.pooled_output(**inputs).float().cpu())
         labels.append(batch["label"])
@@ -176,9 +184,8 @@ def extract_features(model, loader, device=None):
 def make_feature_loader(features, labels, batch_size, shuffle=False, seed=0):
     """Batches ``{"features", "label"}`` of precomputed features, for training the head alone."""
     dataset = list(zip(features, labels))
-    generator = torch.Generator().manual_seed(seed)
-    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=generator,
-                      collate_fn=_stack_features)
+    sampler = LengthGroupedBatchSampler([1] * len(dataset), batch_size, shuffle=shuffle, seed=seed)
+    return DataLoader(dataset, batch_sampler=sampler, collate_fn=_stack_features)
 
 
 def _stack_features(batch):
@@ -240,7 +247,7 @@ def train_loop(model, train_loader, valid_loader, *, epochs=3, lr=2e-5, head_lr=
         model.train()
         started, loss_sum, correct, seen = time.perf_counter(), 0.0, 0, 0
         n_batches = len(train_loader)
-        bar = tqdm(train_loader, desc=f"epoch {epoch}/{epochs}", disable=not is_main, leave=False)
+        bar = _progress(train_loader, desc=f"epoch {epoch}/{epochs}", leave=False)
         for i, batch in enumerate(bar):
             labels = batch["label"].to(device)
             group_start = i - i % accumulation_steps
@@ -295,7 +302,7 @@ def evaluate(model, loader, loss_fn=None, device=None, amp=None):
     device = device or torch_device()
     amp = device.type == "cuda" if amp is None else amp
     loss_fn = loss_fn or nn.CrossEntropyLoss()
-    model.to(device).eval()
+    model = _unwrap(model).to(device).eval()  # no DDP needed: the counts are summed below
     totals = torch.zeros(3, dtype=torch.float64, device=device)  # loss sum, correct, samples
     for batch in loader:
         labels = batch["label"].to(device)
