@@ -72,3 +72,15 @@ def test_english_wordpiece_vocab_works_with_transformers(tmp_path):
     tokens = tokenizer.convert_ids_to_tokens(encoded["input_ids"])
     assert tokens[0] == "[CLS]" and tokens.count("[SEP]") == 2 and "movie" in tokens
     assert encoded["token_type_ids"][-1] == 1
+
+
+def test_english_wordpiece_is_the_same_every_run(tmp_path):
+    texts = load_imdb("train")["text"]
+    first = train_english_wordpiece(texts, tmp_path / "a", vocab_size=1500).read_bytes()
+    assert train_english_wordpiece(texts, tmp_path / "b", vocab_size=1500).read_bytes() == first
+
+
+def test_english_wordpiece_covers_every_character_of_its_text(tmp_path):
+    tokenizer = BertTokenizerFast.from_pretrained(
+        train_english_wordpiece(["zqx jjv wooow", "naïve café"] * 3, tmp_path, vocab_size=60).parent)
+    assert "[UNK]" not in tokenizer.tokenize("zzzqqq xvj naive cafe wow")

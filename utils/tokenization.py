@@ -35,17 +35,35 @@ def train_korean_sentencepiece(texts, out_dir, vocab_size=2000):
 def train_english_wordpiece(texts, out_dir, vocab_size=3000):
     """Train an uncased WordPiece vocabulary (BERT's vocab.txt format); return its path.
 
+    The pieces come from SentencePiece BPE on BERT-pre-tokenized, lower-cased text
+    (deterministic, unlike the ``tokenizers`` trainer, whose vocabulary changes from run
+    to run): a word-initial piece is kept as is, a continuation gets ``##``, and every
+    character is added in both forms so that no word becomes ``[UNK]``.
     Load it with ``BertTokenizerFast.from_pretrained(path.parent)``: on transformers 5.x
     ``BertTokenizerFast(vocab_file=...)`` silently ignores the file.
     """
-    from tokenizers import BertWordPieceTokenizer
+    from tokenizers.normalizers import BertNormalizer
+    from tokenizers.pre_tokenizers import BertPreTokenizer
 
-    texts = _check_texts(texts)
-    tokenizer = BertWordPieceTokenizer(lowercase=True)
-    tokenizer.train_from_iterator(texts, vocab_size=vocab_size, min_frequency=2,
-                                  special_tokens=BERT_SPECIAL_TOKENS, show_progress=False)
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    return Path(tokenizer.save_model(str(out_dir))[0])
+    normalize, split = BertNormalizer(lowercase=True).normalize_str, BertPreTokenizer().pre_tokenize_str
+    lines = [" ".join(word for word, _ in split(normalize(text))) for text in _check_texts(texts)]
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    prefix = out_dir / "wordpiece_bpe"
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(lines), model_prefix=str(prefix), vocab_size=vocab_size,
+        model_type="bpe", character_coverage=1.0, hard_vocab_limit=False, unk_id=0,
+        bos_id=-1, eos_id=-1, num_threads=1, minloglevel=2)
+    sp = spm.SentencePieceProcessor(model_file=str(prefix.with_suffix(".model")))
+    pieces = [sp.id_to_piece(i) for i in range(1, sp.get_piece_size())]
+    tokens = [p[1:] if p.startswith("\u2581") else "##" + p for p in pieces if p != "\u2581"]
+    chars = sorted({c for line in lines for c in line if not c.isspace()})
+    tokens += [form for c in chars for form in (c, "##" + c)]
+    vocab = list(dict.fromkeys(BERT_SPECIAL_TOKENS + tokens))  # first occurrence wins
+    for leftover in (".model", ".vocab"):
+        prefix.with_suffix(leftover).unlink()
+    (out_dir / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    return out_dir / "vocab.txt"
 
 
 class KoBertTokenizer:

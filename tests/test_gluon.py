@@ -1,0 +1,335 @@
+"""utils.gluon: the HF converter, batching, the training loop, evaluation, prediction, saving."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from utils import gluon as G  # imports utils.env first, so mxnet sees the numpy aliases
+import gluonnlp as nlp
+import mxnet as mx
+
+from conftest import ROOT
+from utils.training import Prediction
+
+CPU = mx.cpu()
+TINY = dict(num_layers=1, units=8, hidden_size=16, num_heads=2, max_length=512,
+            token_type_vocab_size=2, dropout=0.0, layer_norm_eps=1e-12)
+WORDS = ["good", "bad", "movie", "great", "awful", "plot", "fun", "boring", "the", "a"]
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def tiny_tokenizer():
+    vocab = G.bert_vocab(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + WORDS)
+    return nlp.data.BERTTokenizer(vocab, lower=True)
+
+
+def tiny_net(seed=0, num_classes=2, dropout=0.0):
+    mx.random.seed(seed)
+    bert = G.build_bert(TINY, len(tiny_tokenizer().vocab), ctx=CPU)
+    return G.BERTClassifier(bert, num_classes=num_classes, dropout=dropout)
+
+
+def weights(net):
+    return {name: p.data().asnumpy().copy() for name, p in net._collect_params_with_prefix().items()}
+
+
+def same_weights(a, b, atol=1e-6):
+    return all(np.allclose(a[k], b[k], atol=atol) for k in a)
+
+
+def samples(lengths, labels=None):
+    """(token_ids, valid_length, segment_ids, label) with [CLS] words... [SEP] of these lengths."""
+    out = []
+    for i, length in enumerate(lengths):
+        ids = np.array([2] + [5 + (i + j) % len(WORDS) for j in range(length - 2)] + [3], "int32")
+        label = labels[i] if labels is not None else i % 2
+        out.append((ids, np.array(length, "int32"), np.zeros(length, "int32"), label))
+    return out
+
+
+def hf_tiny(seed=0, vocab_size=30):
+    import torch
+    import transformers
+    config = transformers.BertConfig(vocab_size=vocab_size, hidden_size=16, num_hidden_layers=2,
+                                     num_attention_heads=2, intermediate_size=32,
+                                     max_position_embeddings=64)
+    torch.manual_seed(seed)
+    model = transformers.BertModel(config).eval()
+    state = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
+    return model, config.to_dict(), state
+
+
+def hf_outputs(model, ids, types, valid_length):
+    import torch
+    mask = (np.arange(ids.shape[1])[None] < valid_length[:, None]).astype("int64")
+    with torch.no_grad():
+        out = model(input_ids=torch.tensor(ids), token_type_ids=torch.tensor(types),
+                    attention_mask=torch.tensor(mask))
+    return out.last_hidden_state.numpy(), out.pooler_output.numpy()
+
+
+def assert_same_outputs(bert, vocab, hf_model, hf_tokens):
+    # a padded batch: the first sequence is shorter than the batch
+    hf_ids = np.array([[2, 7, 8, 9, 3, 0, 0, 0], [2, 10, 11, 12, 3, 13, 14, 3]])
+    types = np.array([[0] * 8, [0, 0, 0, 0, 0, 1, 1, 1]])
+    valid_length = np.array([5, 8])
+    gluon_ids = np.vectorize(lambda i: vocab[hf_tokens[i]])(hf_ids)
+    hf_seq, hf_pooled = hf_outputs(hf_model, hf_ids, types, valid_length)
+    seq, pooled = bert(mx.nd.array(gluon_ids), mx.nd.array(types), mx.nd.array(valid_length))
+    for b, n in enumerate(valid_length):  # padded positions differ by design (Gluon zeroes them)
+        np.testing.assert_allclose(seq.asnumpy()[b, :n], hf_seq[b, :n], atol=1e-4)
+    np.testing.assert_allclose(pooled.asnumpy(), hf_pooled, atol=1e-4)
+
+
+# ----------------------------------------------------------------------------- converter
+
+def test_converted_bert_gives_the_same_outputs_as_transformers():
+    hf_model, hf_config, state = hf_tiny()
+    tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(25)]
+    bert, vocab = G.convert_hf_bert(state, hf_config, tokens, ctx=CPU)
+    assert G.bert_config(bert)["num_layers"] == 2
+    assert [vocab[t] for t in tokens] == list(range(len(tokens)))  # ids kept as in vocab.txt
+    assert_same_outputs(bert, vocab, hf_model, tokens)
+
+
+def test_converter_reads_old_names_with_bert_prefix_and_ignores_heads():
+    hf_model, hf_config, state = hf_tiny(seed=1)
+    old = {"bert." + k.replace("LayerNorm.weight", "LayerNorm.gamma")
+           .replace("LayerNorm.bias", "LayerNorm.beta"): v for k, v in state.items()}
+    assert any(k.endswith("LayerNorm.gamma") for k in old)
+    old["cls.predictions.bias"] = np.zeros(30, "float32")
+    old["bert.embeddings.position_ids"] = np.arange(64)[None]
+    tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(25)]
+    bert, vocab = G.convert_hf_bert(old, hf_config, tokens, ctx=CPU)
+    assert_same_outputs(bert, vocab, hf_model, tokens)
+
+
+def test_converter_keeps_each_tokens_vector_whatever_the_vocab_order():
+    hf_model, hf_config, state = hf_tiny(seed=2)
+    # special tokens last and scattered: not the order gluonnlp's Vocab would choose
+    tokens = [f"w{i}" for i in range(20)] + ["[SEP]", "w20", "[MASK]", "w21", "[CLS]",
+                                             "w22", "[UNK]", "w23", "w24", "[PAD]"]
+    bert, vocab = G.convert_hf_bert(state, hf_config, tokens, ctx=CPU)
+    table = bert.word_embed[0].weight.data().asnumpy()
+    hf_table = state["embeddings.word_embeddings.weight"]
+    for hf_id, token in enumerate(tokens):
+        np.testing.assert_array_equal(table[vocab[token]], hf_table[hf_id])
+    assert vocab.padding_token == "[PAD]" and vocab.cls_token == "[CLS]"
+
+
+def test_converter_names_missing_weights():
+    _, hf_config, state = hf_tiny()
+    del state["pooler.dense.weight"]
+    tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(25)]
+    with pytest.raises(KeyError, match="pooler.dense.weight"):
+        G.convert_hf_bert(state, hf_config, tokens, ctx=CPU)
+
+
+def test_full_mode_falls_back_to_the_converted_hf_checkpoint(tmp_path, monkeypatch, capsys):
+    """No network here: the model zoo fails and hf_hub_download serves a tiny local checkpoint."""
+    import huggingface_hub
+    from safetensors.numpy import save_file
+
+    hf_model, hf_config, state = hf_tiny(seed=3)
+    tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(25)]
+    (tmp_path / "config.json").write_text(json.dumps(hf_config))
+    (tmp_path / "vocab.txt").write_text("\n".join(tokens) + "\n")
+    save_file({"bert." + k: v for k, v in state.items()}, str(tmp_path / "model.safetensors"))
+
+    def no_zoo(*args, **kwargs):
+        raise OSError("no network")
+
+    monkeypatch.setattr(nlp.model, "get_model", no_zoo)
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download",
+                        lambda repo, name: str(tmp_path / name))
+    monkeypatch.setenv("BOOK_MODE", "full")
+    bert, tokenizer = G.load_bert("en", ctx=CPU)
+    assert "model zoo download failed" in capsys.readouterr().out
+    assert_same_outputs(bert, tokenizer.vocab, hf_model, tokens)
+
+
+def test_load_bert_smoke_and_unknown_language(monkeypatch):
+    from transformers import BertTokenizerFast
+    from utils import tokenization
+
+    # WordPiece training is not deterministic (ties break differently per run): train once
+    vocab_file = tokenization.sample_english_vocab()
+    monkeypatch.setattr(tokenization, "sample_english_vocab", lambda: vocab_file)
+    bert, tokenizer = G.load_bert("en", ctx=CPU)
+    assert G.bert_config(bert) == G.SMOKE_BERT
+    assert isinstance(tokenizer.vocab, nlp.vocab.BERTVocab)
+    assert tokenizer("GREAT Movie")[0] == "great"  # lowercased
+    # the same ids as the PyTorch chapters' smoke tokenizer
+    text = "This movie was unbelievably boring, wasn't it?"
+    transform = nlp.data.BERTSentenceTransform(tokenizer, max_seq_length=64, pad=False, pair=False)
+    hf_tokenizer = BertTokenizerFast.from_pretrained(vocab_file.parent)
+    assert transform((text,))[0].tolist() == hf_tokenizer(text)["input_ids"]
+    with pytest.raises(ValueError, match="'en'"):
+        G.load_bert("ko")
+
+
+# ----------------------------------------------------------------------------- batching
+
+def test_dataloader_pads_each_batch_to_its_longest_or_to_fixed_len():
+    data = samples([3, 5, 9])
+    batches = list(G.make_dataloader(data, batch_size=2, pad_id=0))
+    assert [b[0].shape for b in batches] == [(2, 5), (1, 9)]
+    token_ids, valid_length, segment_ids, labels = batches[0]
+    assert valid_length.asnumpy().tolist() == [3, 5]
+    assert token_ids.asnumpy()[0, 3:].tolist() == [0, 0] and segment_ids.shape == (2, 5)
+    assert labels.asnumpy().tolist() == [0, 1]
+    fixed = list(G.make_dataloader(data, batch_size=2, pad_id=1, fixed_len=16))
+    assert [b[0].shape for b in fixed] == [(2, 16), (1, 16)]
+    assert fixed[1][0].asnumpy()[0, 9:].tolist() == [1] * 7
+    with pytest.raises(ValueError, match="fixed_len=4"):
+        G.make_dataloader(data, batch_size=2, pad_id=0, fixed_len=4)
+
+
+def test_bucketing_keeps_every_sample_once_and_pads_per_batch():
+    lengths = [3, 40, 4, 41, 5, 42, 6, 43]
+    batches = list(G.make_dataloader(samples(lengths), batch_size=2, pad_id=0, shuffle=True,
+                                     num_buckets=2))
+    seen = sorted(int(v) for b in batches for v in b[1].asnumpy())
+    assert seen == sorted(lengths)
+    for token_ids, valid_length, _, _ in batches:
+        assert token_ids.shape[1] == int(valid_length.max().asscalar())
+        assert token_ids.shape[1] < 10 or valid_length.min().asscalar() >= 40  # similar lengths
+
+
+# ----------------------------------------------------------------------------- training
+
+def run(net, loader, valid, **options):
+    defaults = dict(epochs=1, lr=1e-2, warmup_ratio=0.0, schedule="constant", weight_decay=0.0,
+                    max_grad_norm=None, ctx=CPU)
+    defaults.update(options)
+    return G.train_loop(net, loader, valid, **defaults)
+
+
+def test_accumulating_two_batches_of_two_equals_one_batch_of_four():
+    data = samples([4, 6, 5, 7, 8, 3], labels=[0, 1, 1, 0, 1, 0])
+    valid = G.make_dataloader(data, 6, 0)
+    start = weights(tiny_net())
+
+    def trained(batch_size, accumulation_steps, subset):
+        net = tiny_net()
+        run(net, G.make_dataloader(subset, batch_size, 0), valid, lr=1e-3,
+            accumulation_steps=accumulation_steps)
+        return weights(net)
+
+    # Adam moves every weight by about lr per step (1e-3 here); float rounding, about 1e-7
+    big = trained(4, 1, data[:4])  # one update: batch 4 vs two batches of 2
+    assert same_weights(trained(2, 2, data[:4]), big, atol=1e-5)
+    assert not same_weights(trained(2, 1, data[:4]), big, atol=1e-5)  # the test can tell
+    assert not same_weights(big, start, atol=1e-5)
+    # 6 samples: updates of 4, then 2 samples (the last group has one batch and still updates);
+    # a loop that averaged per batch instead of per group would weigh the two updates differently
+    assert same_weights(trained(2, 2, data), trained(4, 1, data), atol=1e-5)
+
+
+def test_no_weight_decay_on_layer_norm_and_biases():
+    net = tiny_net()
+    loader = G.make_dataloader(samples([4, 5]), 2, 0)
+    run(net, loader, loader, weight_decay=0.01)
+    params = net.collect_params()
+    assert params[[n for n in params if n.endswith("layernorm0_gamma")][0]].wd_mult == 0
+    assert all(p.wd_mult == 0 for n, p in params.items() if n.endswith("bias"))
+    assert params[[n for n in params if n.endswith("word_embed_embedding0_weight")][0]].wd_mult == 1
+
+
+@pytest.mark.parametrize("use_checkpoint", [False, True])
+def test_early_stopping_restores_the_best_epoch(tmp_path, use_checkpoint):
+    train = G.make_dataloader(samples([4, 6, 5, 7], labels=[0, 1, 1, 0]), 2, 0)
+    # the same input twice with opposite labels: validation accuracy is 0.5 whatever happens
+    twin = samples([5])[0]
+    valid = G.make_dataloader([twin, (*twin[:3], 1 - twin[3])], 2, 0)
+    one_epoch = tiny_net()
+    run(one_epoch, train, valid, epochs=1)
+    more = tiny_net()  # control: training on after epoch 1 moves the weights
+    run(more, train, valid, epochs=1)
+    run(more, train, valid, epochs=2)
+
+    net = tiny_net()
+    checkpoint = tmp_path / "best.params" if use_checkpoint else None
+    history = run(net, train, valid, epochs=10, patience=2, checkpoint=checkpoint)
+    assert history["epoch"] == [1, 2, 3]  # 1 + patience epochs, not 10
+    assert history["valid_acc"] == [0.5, 0.5, 0.5]
+    assert history["best_epoch"] == 1
+    assert set(history) >= {"train_loss", "train_acc", "valid_loss", "lr", "seconds"}
+    assert same_weights(weights(net), weights(one_epoch))
+    assert not same_weights(weights(net), weights(more))
+    assert checkpoint is None or checkpoint.is_file()
+
+
+def test_evaluate_weights_every_sample_equally():
+    net = tiny_net(num_classes=2)
+    data = samples([4, 6, 5, 7, 8])
+    # predict each sample on its own, then label them so that only the last (a batch of
+    # one) is wrong: per sample 4/5 correct, a mean of batch means would say (1+1+0)/3
+    logits = [net(mx.nd.array(s[0][None]), mx.nd.array(s[2][None]), mx.nd.array([s[1]]))
+              for s in data]
+    predicted = [int(x.argmax(axis=1).asscalar()) for x in logits]
+    labels = predicted[:4] + [1 - predicted[4]]
+    data = [(*s[:3], y) for s, y in zip(data, labels)]
+    probs = [mx.nd.softmax(x).asnumpy()[0] for x in logits]
+    expected_loss = np.mean([-np.log(p[y]) for p, y in zip(probs, labels)])
+    result = G.evaluate(net, G.make_dataloader(data, 2, 0), ctx=CPU)
+    assert result["n"] == 5
+    assert result["accuracy"] == pytest.approx(0.8)
+    assert result["loss"] == pytest.approx(expected_loss, abs=1e-5)
+
+
+# ----------------------------------------------------------------------------- prediction
+
+def test_predict_sentiment_checks_its_input_and_truncates():
+    net, tokenizer = tiny_net(dropout=0.5), tiny_tokenizer()
+    one = G.predict_sentiment(net, tokenizer, "a great movie", ctx=CPU)
+    assert isinstance(one, Prediction) and one.label in ("negative", "positive")
+    assert 0.5 <= one.probability <= 1
+    assert G.predict_sentiment(net, tokenizer, "a great movie", ctx=CPU) == one  # dropout off
+    many = G.predict_sentiment(net, tokenizer, ["good", "bad plot", "the movie"], ctx=CPU)
+    assert isinstance(many, list) and len(many) == 3 and all(isinstance(p, Prediction) for p in many)
+    assert many[0] == G.predict_sentiment(net, tokenizer, "good", ctx=CPU)  # batching changes nothing
+    long_text = " ".join(["boring"] * 5000)
+    assert isinstance(G.predict_sentiment(net, tokenizer, long_text, ctx=CPU), Prediction)
+    with pytest.raises(TypeError, match=r"texts\[1\]"):
+        G.predict_sentiment(net, tokenizer, ["good", 3], ctx=CPU)
+    with pytest.raises(ValueError, match=r"texts\[0\]"):
+        G.predict_sentiment(net, tokenizer, [""], ctx=CPU)
+    with pytest.raises(ValueError, match=r"texts\[2\]"):
+        G.predict_sentiment(net, tokenizer, ["good", "bad", "   "], ctx=CPU)
+    with pytest.raises(ValueError, match="one name per class"):
+        G.predict_sentiment(net, tokenizer, "good", label_names=("neg", "neutral", "pos"), ctx=CPU)
+    with pytest.raises(ValueError, match="max_len=1000"):
+        G.predict_sentiment(net, tokenizer, "good", max_len=1000, ctx=CPU)
+
+
+def test_more_than_two_classes():
+    net = tiny_net(num_classes=3)
+    data = samples([4, 5, 6], labels=[0, 1, 2])
+    history = run(net, G.make_dataloader(data, 2, 0), G.make_dataloader(data, 2, 0), epochs=1)
+    assert len(history["valid_acc"]) == 1
+    label = G.predict_sentiment(net, tiny_tokenizer(), "fun", label_names=("a", "b", "c"), ctx=CPU)
+    assert label.label in ("a", "b", "c")
+
+
+def test_saved_classifier_gives_the_same_probabilities_in_a_fresh_process(tmp_path):
+    net, tokenizer = tiny_net(seed=5, dropout=0.3), tiny_tokenizer()
+    texts = ["a great fun movie", "boring plot", "bad"]
+    before = [p.probability for p in G.predict_sentiment(net, tokenizer, texts, ctx=CPU)]
+    G.save_classifier(net, tokenizer, tmp_path / "model")
+    script = (
+        "import json, sys\n"
+        "from utils import gluon as G\n"
+        "import mxnet as mx\n"
+        f"net, tok = G.load_classifier(sys.argv[1], ctx=mx.cpu())\n"
+        f"print(json.dumps([p.probability for p in G.predict_sentiment(net, tok, {texts!r}, ctx=mx.cpu())]))\n")
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "model")],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    after = json.loads(result.stdout.strip().splitlines()[-1])
+    np.testing.assert_allclose(after, before, rtol=1e-6)
+    with pytest.raises(FileNotFoundError, match="save_classifier"):
+        G.load_classifier(tmp_path / "nowhere")

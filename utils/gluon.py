@@ -1,0 +1,456 @@
+"""Fine-tuning BERT for text classification with MXNet Gluon and gluonnlp 0.10.
+
+Reads top to bottom: the BERT encoder (``load_bert``, built from gluonnlp's model zoo or
+converted from a Hugging Face checkpoint by ``convert_hf_bert``), the classifier on top,
+batching, the training loop, evaluation, prediction, and saving. The learning-rate
+schedule, early stopping, the history and the input checks are shared with
+utils/pytorch.py and live in utils/training.py.
+
+Shapes: B = batch size, T = tokens in the batch's longest sequence, H = hidden units,
+C = number of classes.
+"""
+import json
+import math
+import time
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+import utils.env  # noqa: F401  restores the numpy aliases MXNet 1.9.1 needs: import before mxnet
+import gluonnlp as nlp
+import mxnet as mx
+from mxnet import autograd, gluon
+from tqdm.auto import tqdm
+
+from utils import tokenization
+from utils.env import book_mode, mx_context
+from utils.training import (EarlyStopping, Prediction, check_label_names, check_texts,
+                            lr_factor, new_history)
+
+LANGS = ("en",)
+ZOO_MODEL, ZOO_DATASET = "bert_12_768_12", "book_corpus_wiki_en_uncased"
+HF_CHECKPOINT = "bert-base-uncased"
+HF_FILES = ("config.json", "vocab.txt", "model.safetensors")
+
+# The tiny BERT of smoke mode; the same shape as the PyTorch side's BertConfig(hidden_size=64,
+# num_hidden_layers=2, num_attention_heads=2, intermediate_size=256, max_position_embeddings=512).
+SMOKE_BERT = dict(num_layers=2, units=64, hidden_size=256, num_heads=2, max_length=512,
+                  token_type_vocab_size=2, dropout=0.1, layer_norm_eps=1e-12)
+
+SPECIAL_TOKENS = ("[UNK]", "[PAD]", "[CLS]", "[SEP]", "[MASK]")
+
+
+# ----------------------------------------------------------------------------- the encoder
+
+def build_bert(config, vocab_size, ctx=None):
+    """A randomly initialised gluonnlp BERTModel: embeddings, encoder and pooler, no heads.
+
+    ``config`` has the keys of ``SMOKE_BERT``. The feed-forward activation is gluonnlp's
+    'gelu', which is the exact (erf) GELU, the same as Hugging Face's ``hidden_act="gelu"``.
+    """
+    ctx = ctx or mx_context()
+    encoder = nlp.model.BERTEncoder(
+        num_layers=config["num_layers"], units=config["units"], hidden_size=config["hidden_size"],
+        max_length=config["max_length"], num_heads=config["num_heads"], dropout=config["dropout"],
+        layer_norm_eps=config["layer_norm_eps"], activation="gelu")
+    bert = nlp.model.BERTModel(
+        encoder, vocab_size, token_type_vocab_size=config["token_type_vocab_size"],
+        units=config["units"], embed_size=config["units"],
+        use_pooler=True, use_decoder=False, use_classifier=False)
+    bert.initialize(mx.init.Normal(0.02), ctx=ctx)
+    # Gluon learns some weight shapes at the first call ("deferred initialisation");
+    # one call on a 2-token input gives every weight its shape, so set_data can fill it.
+    bert(mx.nd.ones((1, 2), ctx=ctx), mx.nd.zeros((1, 2), ctx=ctx), mx.nd.array([2], ctx=ctx))
+    return bert
+
+
+def bert_config(bert):
+    """Read a BERTModel's size back from its layers (what ``build_bert`` needs to rebuild it)."""
+    encoder = bert.encoder
+    first_cell = encoder.transformer_cells[0]
+    return dict(num_layers=len(encoder.transformer_cells), units=encoder._units,
+                hidden_size=first_cell.ffn.ffn_1.weight.shape[0],
+                num_heads=first_cell.attention_cell._num_heads, max_length=encoder._max_length,
+                token_type_vocab_size=bert.token_type_embed[0].weight.shape[0],
+                dropout=encoder._dropout, layer_norm_eps=encoder._layer_norm_eps)
+
+
+def bert_vocab(tokens):
+    """A gluonnlp BERTVocab of ``tokens`` (vocab.txt lines, in id order) that keeps their ids.
+
+    ``BERTVocab(counter)`` alone would put [UNK] and the other special tokens first and
+    renumber everything; ``token_to_idx`` pins every token to its id in the file.
+    """
+    tokens = list(tokens)
+    missing = [t for t in SPECIAL_TOKENS if t not in tokens]
+    if missing:
+        raise ValueError(f"The vocabulary lacks the special tokens {missing}; a BERT vocab.txt "
+                         f"must contain all of {list(SPECIAL_TOKENS)}.")
+    token_to_idx = {}
+    for idx, token in enumerate(tokens):
+        token_to_idx.setdefault(token, idx)  # a repeated line keeps its first id, as in HF
+    ids = sorted(token_to_idx.values())
+    if ids != list(range(len(ids))):  # repeated lines leave gaps; close them up
+        token_to_idx = {t: i for i, t in enumerate(token_to_idx)}
+    return nlp.vocab.BERTVocab(Counter(list(token_to_idx)), token_to_idx=token_to_idx)
+
+
+def _read_vocab_file(path):
+    """The tokens of a BERT vocab.txt in id order (one per line, as transformers reads it)."""
+    text = Path(path).read_text(encoding="utf-8")
+    return [line.rstrip("\r") for line in text.rstrip("\n").split("\n")]
+
+
+def _hf_name(name):
+    """'bert.encoder...LayerNorm.gamma' -> 'encoder...LayerNorm.weight' (one naming for both eras)."""
+    if name.startswith("bert."):
+        name = name[len("bert."):]
+    return name.replace("LayerNorm.gamma", "LayerNorm.weight").replace("LayerNorm.beta", "LayerNorm.bias")
+
+
+def convert_hf_bert(hf_weights, hf_config, hf_vocab_tokens, ctx=None):
+    """Build a gluonnlp BERTModel holding a Hugging Face BERT's weights; return ``(bert, vocab)``.
+
+    ``hf_weights``: name -> numpy array (a state_dict or ``safetensors.numpy.load_file``),
+    with or without the ``bert.`` prefix, LayerNorm as ``weight/bias`` or ``gamma/beta``;
+    ``cls.*`` pre-training heads are ignored. ``hf_config``: config.json as a dict.
+    ``hf_vocab_tokens``: vocab.txt's tokens in id order.
+    """
+    if hf_config.get("hidden_act", "gelu") != "gelu":
+        raise ValueError(f"hidden_act={hf_config['hidden_act']!r}: gluonnlp's BERT uses the exact "
+                         f"GELU ('gelu'); this checkpoint would give different outputs.")
+    if hf_config.get("position_embedding_type", "absolute") != "absolute":
+        raise ValueError("Only absolute (learned) position embeddings exist in gluonnlp's BERT.")
+    hf = {_hf_name(k): np.asarray(v, dtype=np.float32) for k, v in hf_weights.items()
+          if not _hf_name(k).startswith("cls.")}
+    config = dict(num_layers=hf_config["num_hidden_layers"], units=hf_config["hidden_size"],
+                  hidden_size=hf_config["intermediate_size"],
+                  num_heads=hf_config["num_attention_heads"],
+                  max_length=hf_config["max_position_embeddings"],
+                  token_type_vocab_size=hf_config.get("type_vocab_size", 2),
+                  dropout=hf_config.get("hidden_dropout_prob", 0.1),
+                  layer_norm_eps=hf_config.get("layer_norm_eps", 1e-12))
+    vocab = bert_vocab(hf_vocab_tokens)
+    bert = build_bert(config, len(vocab), ctx)
+
+    # Row i of Gluon's word embedding must be the vector of vocab.idx_to_token[i].
+    hf_row = {}
+    for row, token in enumerate(hf_vocab_tokens):
+        hf_row.setdefault(token, row)
+    rows = [hf_row[token] for token in vocab.idx_to_token]
+
+    gluon_to_hf = {  # Gluon parameter (structural name) <- Hugging Face weight
+        "word_embed.0.weight": "embeddings.word_embeddings.weight",
+        "token_type_embed.0.weight": "embeddings.token_type_embeddings.weight",
+        "encoder.position_weight": "embeddings.position_embeddings.weight",
+        "encoder.layer_norm.gamma": "embeddings.LayerNorm.weight",
+        "encoder.layer_norm.beta": "embeddings.LayerNorm.bias",
+        "pooler.weight": "pooler.dense.weight",
+        "pooler.bias": "pooler.dense.bias",
+    }
+    for i in range(config["num_layers"]):
+        cell, layer = f"encoder.transformer_cells.{i}.", f"encoder.layer.{i}."
+        for part in ("query", "key", "value"):
+            for kind in ("weight", "bias"):
+                gluon_to_hf[f"{cell}attention_cell.proj_{part}.{kind}"] = f"{layer}attention.self.{part}.{kind}"
+        for kind in ("weight", "bias"):
+            gluon_to_hf[f"{cell}proj.{kind}"] = f"{layer}attention.output.dense.{kind}"
+            gluon_to_hf[f"{cell}ffn.ffn_1.{kind}"] = f"{layer}intermediate.dense.{kind}"
+            gluon_to_hf[f"{cell}ffn.ffn_2.{kind}"] = f"{layer}output.dense.{kind}"
+        for gluon_kind, kind in (("gamma", "weight"), ("beta", "bias")):
+            gluon_to_hf[f"{cell}layer_norm.{gluon_kind}"] = f"{layer}attention.output.LayerNorm.{kind}"
+            gluon_to_hf[f"{cell}ffn.layer_norm.{gluon_kind}"] = f"{layer}output.LayerNorm.{kind}"
+
+    missing = sorted(set(gluon_to_hf.values()) - set(hf))
+    if missing:
+        raise KeyError(f"The checkpoint lacks {len(missing)} BERT weights, e.g. {missing[:3]}. "
+                       f"Is it a BERT checkpoint with a pooler (BertModel / BertForPreTraining)?")
+    for name, param in bert._collect_params_with_prefix().items():
+        value = hf[gluon_to_hf[name]]
+        if name == "word_embed.0.weight":
+            value = value[rows]  # (V, H) reordered to Gluon's token ids
+        # Dense weights are (out, in) in both frameworks: no transpose.
+        if value.shape != param.shape:
+            raise ValueError(f"{name}: Gluon expects shape {param.shape}, the checkpoint's "
+                             f"{gluon_to_hf[name]} has {value.shape}.")
+        param.set_data(mx.nd.array(value, ctx=param.list_ctx()[0]))
+    return bert, vocab
+
+
+def _pretrained_english_bert(ctx):
+    """bert-base-uncased: gluonnlp's model zoo first, else the Hugging Face checkpoint converted."""
+    try:
+        return nlp.model.get_model(ZOO_MODEL, dataset_name=ZOO_DATASET, pretrained=True,
+                                   use_pooler=True, use_decoder=False, use_classifier=False, ctx=ctx)
+    except (OSError, RuntimeError, UserWarning) as error:  # no network, a gone URL, a bad checksum
+        print(f"load_bert: gluonnlp's model zoo download failed ({type(error).__name__}); "
+              f"converting the Hugging Face checkpoint '{HF_CHECKPOINT}' instead.")
+    from huggingface_hub import hf_hub_download
+    from safetensors.numpy import load_file
+    try:
+        files = {name: hf_hub_download(HF_CHECKPOINT, name) for name in HF_FILES}
+    except Exception as error:  # huggingface_hub raises its own error types when offline
+        raise ConnectionError(
+            f"Could not download BERT weights from gluonnlp's model zoo or from Hugging Face "
+            f"({HF_CHECKPOINT}: {error}). Connect to the internet, or run the book in smoke mode "
+            f"(BOOK_MODE=smoke), which needs no download.") from error
+    hf_config = json.loads(Path(files["config.json"]).read_text(encoding="utf-8"))
+    return convert_hf_bert(load_file(files["model.safetensors"]), hf_config,
+                           _read_vocab_file(files["vocab.txt"]), ctx)
+
+
+def load_bert(lang="en", ctx=None):
+    """``(bert, tokenizer)``: a gluonnlp BERTModel with pooler and a lowercasing BERTTokenizer.
+
+    smoke: a tiny random BERT (``SMOKE_BERT``) and a WordPiece vocabulary trained on the
+    bundled IMDB sample. full: pretrained bert-base-uncased (see ``_pretrained_english_bert``).
+    """
+    if lang not in LANGS:
+        raise ValueError(f"lang={lang!r}: the Gluon chapters have a BERT for {list(LANGS)}.")
+    ctx = ctx or mx_context()
+    if book_mode() == "smoke":
+        # the same vocab.txt as utils.pytorch's smoke tokenizer, so token ids agree
+        vocab = bert_vocab(_read_vocab_file(tokenization.sample_english_vocab()))
+        bert = build_bert(SMOKE_BERT, len(vocab), ctx)
+    else:
+        bert, vocab = _pretrained_english_bert(ctx)
+    return bert, nlp.data.BERTTokenizer(vocab, lower=True)
+
+
+# ----------------------------------------------------------------------------- the classifier
+
+class BERTClassifier(gluon.HybridBlock):
+    """BERT's pooled [CLS] vector -> dropout -> a dense layer with one output per class."""
+
+    def __init__(self, bert, num_classes=2, dropout=0.1, prefix=None, params=None):
+        super().__init__(prefix=prefix, params=params)
+        self.num_classes, self.dropout_rate = num_classes, dropout
+        self.bert = bert
+        units = bert_config(bert)["units"]
+        with self.name_scope():
+            self.dropout = gluon.nn.Dropout(dropout)  # active only under autograd.record()
+            self.classifier = gluon.nn.Dense(num_classes, in_units=units)
+        # BERT is already initialised (pretrained or random); only the new layer needs it.
+        self.classifier.initialize(mx.init.Normal(0.02), ctx=bert.word_embed[0].weight.list_ctx())
+
+    def hybrid_forward(self, F, token_ids, segment_ids, valid_length):
+        # token_ids, segment_ids: (B, T); valid_length: (B,) float32
+        _, pooled = self.bert(token_ids, segment_ids, valid_length)  # pooled: (B, H)
+        return self.classifier(self.dropout(pooled))                  # logits: (B, C)
+
+
+# ----------------------------------------------------------------------------- batches
+
+def make_dataloader(samples, batch_size, pad_id, shuffle=False, fixed_len=None, num_buckets=10):
+    """Batches ``(token_ids, valid_length, segment_ids, label)`` of ``(token_ids, valid_length,
+    segment_ids, label)`` samples, as BERTSentenceTransform gives them plus a label.
+
+    Each batch is padded to its own longest sequence (dynamic padding), or to ``fixed_len``
+    when given. ``shuffle=True`` draws batches of similar lengths (FixedBucketSampler).
+    """
+    if fixed_len is not None:
+        longest = max(int(s[1]) for s in samples)
+        if longest > fixed_len:
+            raise ValueError(f"fixed_len={fixed_len} is shorter than the longest sample "
+                             f"({longest} tokens); use fixed_len >= {longest}.")
+    # round_to=fixed_len pads a length <= fixed_len up to exactly fixed_len
+    batchify = nlp.data.batchify.Tuple(
+        nlp.data.batchify.Pad(axis=0, pad_val=pad_id, dtype="int32", round_to=fixed_len),  # (B, T)
+        nlp.data.batchify.Stack(dtype="float32"),                                          # (B,)
+        nlp.data.batchify.Pad(axis=0, pad_val=0, dtype="int32", round_to=fixed_len),       # (B, T)
+        nlp.data.batchify.Stack(dtype="int32"))                                            # (B,)
+    dataset = gluon.data.SimpleDataset(list(samples))
+    if not shuffle:
+        return gluon.data.DataLoader(dataset, batch_size=batch_size, batchify_fn=batchify)
+    with warnings.catch_warnings():  # a small data set leaves some buckets empty: harmless
+        warnings.filterwarnings("ignore", message="Some buckets are empty")
+        sampler = nlp.data.FixedBucketSampler([int(s[1]) for s in samples], batch_size=batch_size,
+                                              num_buckets=num_buckets, shuffle=True)
+    return gluon.data.DataLoader(dataset, batch_sampler=sampler, batchify_fn=batchify)
+
+
+def _on(ctx, batch):
+    return [array.as_in_context(ctx) for array in batch]
+
+
+# ----------------------------------------------------------------------------- training
+
+def _no_weight_decay(param):
+    """LayerNorm's gamma/beta and every bias are not decayed (as in BERT's own fine-tuning)."""
+    return param.name.endswith(("gamma", "beta", "bias"))
+
+
+def _snapshot(net):
+    return {name: param.data().copy() for name, param in net.collect_params().items()}
+
+
+def _restore(net, snapshot):
+    for name, param in net.collect_params().items():
+        param.set_data(snapshot[name])
+
+
+def train_loop(net, train_loader, valid_loader, *, epochs, lr, warmup_ratio=0.1, schedule="linear",
+               weight_decay=0.01, max_grad_norm=1.0, accumulation_steps=1, patience=None,
+               loss_fn=None, ctx=None, checkpoint=None):
+    """Fine-tune ``net`` and return its history; ``net`` ends with the best epoch's weights.
+
+    BERTAdam with decoupled weight decay, the learning rate from ``utils.training.lr_factor``
+    (warmup, then ``schedule``), gradients summed over ``accumulation_steps`` batches per
+    update, global-norm clipping, and early stopping on validation accuracy.
+    ``loss_fn(logits, labels)`` gives one loss per sample (default: softmax cross-entropy).
+    ``checkpoint``: a file to keep the best weights in, instead of memory.
+    """
+    if accumulation_steps < 1:
+        raise ValueError(f"accumulation_steps={accumulation_steps}: use 1 (no accumulation) or more.")
+    if epochs < 1:
+        raise ValueError(f"epochs={epochs}: train for at least one epoch.")
+    ctx = ctx or mx_context()
+    loss_fn = loss_fn or gluon.loss.SoftmaxCrossEntropyLoss()
+    if isinstance(net, gluon.HybridBlock):
+        # One cached graph for every batch. Dynamic padding gives batches of different shapes
+        # (B, T); MXNet 1.9 re-infers shapes for a new one, so this works (checked on CPU: about
+        # as fast as not hybridizing). A hybridized net needs its inputs on the parameters'
+        # context: batches from DataLoader live on cpu_shared, hence _on(ctx, batch).
+        net.hybridize()
+    params = [p for p in net.collect_params().values() if p.grad_req != "null"]
+    for param in params:
+        param.grad_req = "add"  # backward() adds into .grad; we zero it after each update
+        param.zero_grad()
+        if _no_weight_decay(param):
+            param.wd_mult = 0.0
+    trainer = gluon.Trainer(params, "bertadam", {"learning_rate": lr, "wd": weight_decay},
+                            update_on_kvstore=False)
+    updates_per_epoch = math.ceil(len(train_loader) / accumulation_steps)
+    total_steps = epochs * updates_per_epoch
+    warmup_steps = int(warmup_ratio * total_steps)
+    history, stopper, best_weights, step = new_history(), EarlyStopping(patience), None, 0
+
+    for epoch in range(1, epochs + 1):
+        start = time.time()
+        loss_sum, correct, seen, in_grad = 0.0, 0, 0, 0  # in_grad: samples summed into .grad
+        bar = tqdm(train_loader, desc=f"epoch {epoch}/{epochs}", leave=False)
+        for i, batch in enumerate(bar):
+            token_ids, valid_length, segment_ids, labels = _on(ctx, batch)
+            with autograd.record():  # training mode: dropout on
+                logits = net(token_ids, segment_ids, valid_length)  # (B, C)
+                losses = loss_fn(logits, labels)                    # (B,)
+            losses.backward()  # .grad += gradient of the batch's summed loss
+            in_grad += len(labels)
+            loss_sum += losses.sum().asscalar()
+            correct += (logits.argmax(axis=1) == labels.astype("float32")).sum().asscalar()
+            seen += len(labels)
+            if (i + 1) % accumulation_steps == 0 or i + 1 == len(train_loader):
+                trainer.set_learning_rate(lr * lr_factor(step, total_steps, warmup_steps, schedule))
+                trainer.allreduce_grads()
+                for param in params:  # summed over in_grad samples -> their mean
+                    for grad in param.list_grad():
+                        grad /= in_grad
+                if max_grad_norm:
+                    nlp.utils.clip_grad_global_norm(params, max_grad_norm)
+                trainer.update(1)  # the gradients are means already: no further rescaling
+                for param in params:
+                    param.zero_grad()
+                step, in_grad = step + 1, 0
+            bar.set_postfix(loss=f"{loss_sum / seen:.4f}", lr=f"{trainer.learning_rate:.2e}")
+        bar.close()
+        train_seconds = time.time() - start  # training only, as in utils.pytorch
+
+        valid = evaluate(net, valid_loader, loss_fn, ctx)
+        for key, value in (("epoch", epoch), ("train_loss", loss_sum / seen),
+                           ("train_acc", correct / seen), ("valid_loss", valid["loss"]),
+                           ("valid_acc", valid["accuracy"]), ("lr", trainer.learning_rate),
+                           ("seconds", train_seconds)):
+            history[key].append(value)
+        print(f"epoch {epoch}: train loss {loss_sum / seen:.4f} acc {correct / seen:.3f} | "
+              f"valid loss {valid['loss']:.4f} acc {valid['accuracy']:.3f} | "
+              f"{history['seconds'][-1]:.1f} s")
+        if stopper.update(valid["accuracy"], epoch):
+            if checkpoint:
+                net.save_parameters(str(checkpoint))
+            else:
+                best_weights = _snapshot(net)
+        if stopper.should_stop:
+            print(f"early stopping: validation accuracy has not improved for {patience} epochs.")
+            break
+
+    if checkpoint:
+        net.load_parameters(str(checkpoint), ctx=ctx)
+    else:
+        _restore(net, best_weights)
+    history["best_epoch"] = stopper.best_epoch
+    return history
+
+
+def evaluate(net, loader, loss_fn=None, ctx=None):
+    """Loss and accuracy over every sample of ``loader`` (per-sample means, not batch means)."""
+    ctx = ctx or mx_context()
+    loss_fn = loss_fn or gluon.loss.SoftmaxCrossEntropyLoss()
+    loss_sum, correct, n = 0.0, 0, 0
+    with autograd.pause(train_mode=False):  # no recording, dropout off
+        for batch in loader:
+            token_ids, valid_length, segment_ids, labels = _on(ctx, batch)
+            logits = net(token_ids, segment_ids, valid_length)  # (B, C)
+            loss_sum += loss_fn(logits, labels).sum().asscalar()
+            correct += (logits.argmax(axis=1) == labels.astype("float32")).sum().asscalar()
+            n += len(labels)
+    if n == 0:
+        raise ValueError("evaluate: the loader gave no samples.")
+    return {"loss": loss_sum / n, "accuracy": float(correct) / n, "n": n}
+
+
+# ----------------------------------------------------------------------------- prediction
+
+def predict_sentiment(net, tokenizer, texts, label_names=("negative", "positive"), max_len=512,
+                      batch_size=32, ctx=None):
+    """The label name and its probability for one text (a Prediction) or a list of texts."""
+    texts, single = check_texts(texts)
+    label_names = check_label_names(label_names, net.num_classes)
+    limit = bert_config(net.bert)["max_length"]
+    if not 3 <= max_len <= limit:
+        raise ValueError(f"max_len={max_len}: this BERT reads 3 to {limit} tokens at a time.")
+    ctx = ctx or mx_context()
+    to_ids = nlp.data.BERTSentenceTransform(tokenizer, max_seq_length=max_len, pad=False, pair=False)
+    samples = [(*to_ids((text,)), 0) for text in texts]  # longer texts are cut to max_len tokens
+    pad_id = tokenizer.vocab[tokenizer.vocab.padding_token]
+    probabilities = []
+    with autograd.pause(train_mode=False):
+        for batch in make_dataloader(samples, batch_size, pad_id):
+            token_ids, valid_length, segment_ids, _ = _on(ctx, batch)
+            logits = net(token_ids, segment_ids, valid_length)  # (B, C)
+            probabilities.append(mx.nd.softmax(logits, axis=-1).asnumpy())
+    probabilities = np.concatenate(probabilities)  # (N, C)
+    predictions = [Prediction(label_names[int(p.argmax())], float(p.max())) for p in probabilities]
+    return predictions[0] if single else predictions
+
+
+# ----------------------------------------------------------------------------- saving
+
+def save_classifier(net, tokenizer, path):
+    """Write the classifier to folder ``path``: config.json, vocab.json and model.params."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    config = {"bert": bert_config(net.bert), "num_classes": net.num_classes,
+              "dropout": net.dropout_rate, "lowercase": bool(tokenizer.basic_tokenizer.lower)}
+    (path / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+    (path / "vocab.json").write_text(tokenizer.vocab.to_json(), encoding="utf-8")
+    net.save_parameters(str(path / "model.params"))
+    return path
+
+
+def load_classifier(path, ctx=None):
+    """Rebuild ``(net, tokenizer)`` from a folder written by ``save_classifier``."""
+    path = Path(path)
+    missing = [name for name in ("config.json", "vocab.json", "model.params")
+               if not (path / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{path} lacks {missing}: give the folder that "
+                                f"save_classifier(net, tokenizer, path) wrote.")
+    ctx = ctx or mx_context()
+    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    vocab = nlp.vocab.BERTVocab.from_json((path / "vocab.json").read_text(encoding="utf-8"))
+    bert = build_bert(config["bert"], len(vocab), ctx)
+    net = BERTClassifier(bert, num_classes=config["num_classes"], dropout=config["dropout"])
+    net.load_parameters(str(path / "model.params"), ctx=ctx)
+    return net, nlp.data.BERTTokenizer(vocab, lower=config["lowercase"])
