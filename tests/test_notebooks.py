@@ -81,3 +81,28 @@ def test_make_notebooks_for_language_filters_prose():
     assert [c.source for c in english.cells if c.cell_type == "markdown"][0] == "# 제목 / Title"
     assert "English" in [c.source for c in english.cells] and "한국어" not in [c.source for c in english.cells]
     assert english.cells[-1].source == "x = 1"
+
+
+def _prose_cells(path):
+    return [c for c in jupytext.read(path).cells if c.cell_type == "markdown"]
+
+
+def test_no_heading_hides_inside_a_language_cell():
+    # a heading in a lang-ko/lang-en cell vanishes with that language and leaves the TOC
+    import re
+    for page in sorted((ROOT / "book").glob("*.md")):
+        for cell in _prose_cells(page):
+            if any(t.startswith("lang-") for t in cell.metadata.get("tags", [])):
+                headings = [l for l in cell.source.splitlines() if re.match(r"#{1,6} ", l)]
+                assert not headings, f"{page.name}: put '+++' before {headings[0]!r}"
+
+
+def test_every_korean_prose_cell_has_an_english_twin_next_to_it():
+    for page in sorted((ROOT / "book").glob("*.md")):
+        tags = [next((t for t in c.metadata.get("tags", []) if t.startswith("lang-")), None)
+                for c in _prose_cells(page)]
+        for i, tag in enumerate(tags):
+            if tag == "lang-ko":
+                assert i + 1 < len(tags) and tags[i + 1] == "lang-en", \
+                    f"{page.name}: prose cell {i} (lang-ko) is not followed by its lang-en twin"
+        assert tags.count("lang-ko") == tags.count("lang-en"), page.name
