@@ -167,8 +167,62 @@ def test_load_bert_smoke_and_unknown_language(monkeypatch):
     transform = nlp.data.BERTSentenceTransform(tokenizer, max_seq_length=64, pad=False, pair=False)
     hf_tokenizer = BertTokenizerFast.from_pretrained(vocab_file.parent)
     assert transform((text,))[0].tolist() == hf_tokenizer(text)["input_ids"]
-    with pytest.raises(ValueError, match="'en'"):
-        G.load_bert("ko")
+    with pytest.raises(ValueError, match="'ko'"):
+        G.load_bert("fr")
+
+
+def test_load_bert_ko_smoke_gives_the_same_ids_as_the_pytorch_kobert_tokenizer():
+    from utils.pytorch import load_bert
+
+    bert, tokenizer = G.load_bert("ko", ctx=CPU)
+    assert isinstance(tokenizer, G.BERTSPTokenizer) and G.bert_config(bert) == G.SMOKE_BERT
+    assert bert.word_embed[0].weight.shape[0] == len(tokenizer.vocab)
+    _, kobert_tokenizer = load_bert("ko")
+    transform = nlp.data.BERTSentenceTransform(tokenizer, max_seq_length=64, pad=False, pair=False)
+    for text in ("Marvel 영화 진짜 재밌다 ㅋㅋ 😍", "배우들연기가별로... 1점도 아까움"):
+        assert transform((text,))[0].tolist() == kobert_tokenizer(text, max_length=64)["input_ids"]
+
+
+def test_saved_korean_classifier_keeps_its_sentencepiece_tokenizer(tmp_path):
+    bert, tokenizer = G.load_bert("ko", ctx=CPU)
+    net = G.BERTClassifier(bert)
+    texts = ["ㅋㅋㅋ 개꿀잼 👍", "시간 아까움ㅠㅠ", "CG는 world class 스토리는 별로"]
+    before = G.predict_sentiment(net, tokenizer, texts, label_names=("부정", "긍정"), ctx=CPU)
+    G.save_classifier(net, tokenizer, tmp_path / "ko")
+    assert (tmp_path / "ko" / "spiece.model").is_file()
+    net2, tokenizer2 = G.load_classifier(tmp_path / "ko", ctx=CPU)
+    assert isinstance(tokenizer2, G.BERTSPTokenizer) and tokenizer2(texts[0]) == tokenizer(texts[0])
+    after = G.predict_sentiment(net2, tokenizer2, texts, label_names=("부정", "긍정"), ctx=CPU)
+    assert [p.label for p in after] == [p.label for p in before]
+    np.testing.assert_allclose([p.probability for p in after], [p.probability for p in before], rtol=1e-6)
+
+
+def test_full_mode_kobert_falls_back_to_the_converted_hf_checkpoint(tmp_path, monkeypatch):
+    """KoBERT's repository has pytorch_model.bin and spiece.model; the vocabulary is the SP model's."""
+    import huggingface_hub
+    import torch
+    from huggingface_hub.utils import EntryNotFoundError
+    from utils import tokenization
+
+    sp_model_file = tokenization.train_korean_sentencepiece(
+        ["좋은 영화", "나쁜 영화", "그냥 그래요"] * 5, tmp_path, vocab_size=30)
+    tokens = G._sentencepiece_tokens(sp_model_file)
+    hf_model, hf_config, state = hf_tiny(seed=4, vocab_size=len(tokens))
+    (tmp_path / "config.json").write_text(json.dumps(hf_config))
+    torch.save({k: torch.from_numpy(v) for k, v in state.items()}, tmp_path / "pytorch_model.bin")
+
+    def download(repo, name):
+        if not (tmp_path / name).is_file():
+            raise EntryNotFoundError(f"{name} is not in {repo}")
+        return str(tmp_path / name)
+
+    monkeypatch.setattr(nlp.model, "get_model", lambda *a, **k: (_ for _ in ()).throw(OSError("offline")))
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", download)
+    monkeypatch.setenv("BOOK_MODE", "full")
+    bert, tokenizer = G.load_bert("ko", ctx=CPU)
+    assert isinstance(tokenizer, G.BERTSPTokenizer)
+    assert list(tokenizer.vocab.idx_to_token) == tokens
+    assert_same_outputs(bert, tokenizer.vocab, hf_model, tokens)
 
 
 # ----------------------------------------------------------------------------- batching

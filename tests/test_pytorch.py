@@ -246,6 +246,68 @@ def test_load_classifier_names_the_missing_file(tmp_path):
         ut.load_classifier(tmp_path)
 
 
+# ---------------------------------------------------------------- Korean: KoBERT and multilingual BERT
+
+KOREAN_REVIEWS = ["ㅋㅋㅋㅋㅋㅋ 개웃김 ㅋㅋㅋㅋ", "최고예요 👍👍😍😍", "Marvel 영화 중에 CG는 top class",
+                  "띄어쓰기를안해도분류가되나요", "배 우 들 연 기 가 별 로", "ㅠㅠㅠ 돈 아까움...!!!", "😡",
+                  "진짜 " * 600]
+
+
+@pytest.fixture(scope="module")
+def korean_classifier():
+    torch.manual_seed(0)
+    bert, tokenizer = ut.load_bert("ko")
+    return ut.BERTClassifier(bert, num_classes=2).eval(), tokenizer
+
+
+def test_load_bert_ko_smoke_uses_the_kobert_tokenizer(korean_classifier):
+    from utils.tokenization import KoBertTokenizer
+
+    model, tokenizer = korean_classifier
+    assert isinstance(tokenizer, KoBertTokenizer)
+    assert model.bert.config.vocab_size == len(tokenizer)
+    assert (tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.pad_token_id) == (2, 3, 1)
+
+
+def test_load_bert_multilingual_is_one_parameter_away():
+    bert, tokenizer = ut.load_bert("ko", model_name="bert-base-multilingual-cased")
+    assert bert.config.vocab_size == len(tokenizer)
+    assert "영화" in tokenizer.tokenize("영화 최고") and tokenizer.pad_token_id == 0  # WordPiece, cased
+
+
+def test_korean_predict_handles_slang_emoji_english_and_spacing(korean_classifier):
+    model, tokenizer = korean_classifier
+    predictions = ut.predict_sentiment(model, tokenizer, KOREAN_REVIEWS, label_names=("부정", "긍정"))
+    assert len(predictions) == len(KOREAN_REVIEWS)
+    assert all(p.label in ("부정", "긍정") and 0.5 <= p.probability <= 1 for p in predictions)
+    assert predictions[1] == ut.predict_sentiment(model, tokenizer, KOREAN_REVIEWS[1], label_names=("부정", "긍정"))
+
+
+@pytest.mark.parametrize("texts, error, where", [
+    (["좋아요", 3.5], TypeError, r"texts\[1\]"),
+    (["좋아요", "   "], ValueError, r"texts\[1\]"),
+    (["", "별로"], ValueError, r"texts\[0\]"),
+])
+def test_korean_predict_rejects_bad_texts_naming_the_index(korean_classifier, texts, error, where):
+    model, tokenizer = korean_classifier
+    with pytest.raises(error, match=where):
+        ut.predict_sentiment(model, tokenizer, texts)
+
+
+def test_saved_korean_classifier_reloads_its_kobert_tokenizer_in_a_fresh_process(korean_classifier, tmp_path):
+    model, tokenizer = korean_classifier
+    expected = [p.probability for p in ut.predict_sentiment(model, tokenizer, KOREAN_REVIEWS)]
+    ut.save_classifier(model, tokenizer, tmp_path / "clf")
+    script = ("import json, sys; from utils.pytorch import load_classifier, predict_sentiment; "
+              "m, t = load_classifier(sys.argv[1]); print(type(t).__name__); "
+              "print(json.dumps([p.probability for p in predict_sentiment(m, t, json.loads(sys.argv[2]))]))")
+    out = subprocess.run([sys.executable, "-c", script, str(tmp_path / "clf"), json.dumps(KOREAN_REVIEWS)],
+                         capture_output=True, text=True, cwd=ROOT, check=True)
+    name, probabilities = out.stdout.strip().splitlines()[-2:]
+    assert name == "KoBertTokenizer"
+    assert json.loads(probabilities) == pytest.approx(expected, abs=1e-6)
+
+
 # ---------------------------------------------------------------- DistributedDataParallel
 
 def _ddp_worker(rank, world_size, port, out_dir):

@@ -29,10 +29,10 @@ from utils.env import book_mode, mx_context
 from utils.training import (EarlyStopping, Prediction, check_label_names, check_texts,
                             lr_factor, new_history)
 
-LANGS = ("en",)
-ZOO_MODEL, ZOO_DATASET = "bert_12_768_12", "book_corpus_wiki_en_uncased"
-HF_CHECKPOINT = "bert-base-uncased"
-HF_FILES = ("config.json", "vocab.txt", "model.safetensors")
+# Per language: gluonnlp's model-zoo name, and the Hugging Face checkpoint with the same weights.
+ZOO_MODEL = "bert_12_768_12"
+ZOO_DATASETS = {"en": "book_corpus_wiki_en_uncased", "ko": "kobert_news_wiki_ko_cased"}
+HF_CHECKPOINTS = {"en": "bert-base-uncased", "ko": "skt/kobert-base-v1"}
 
 # The tiny BERT of smoke mode; the same shape as the PyTorch side's BertConfig(hidden_size=64,
 # num_hidden_layers=2, num_attention_heads=2, intermediate_size=256, max_position_embeddings=512).
@@ -179,43 +179,110 @@ def convert_hf_bert(hf_weights, hf_config, hf_vocab_tokens, ctx=None):
     return bert, vocab
 
 
-def _pretrained_english_bert(ctx):
-    """bert-base-uncased: gluonnlp's model zoo first, else the Hugging Face checkpoint converted."""
+def _hf_weights(checkpoint):
+    """A Hugging Face checkpoint's weights as numpy arrays (model.safetensors, else pytorch_model.bin)."""
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.utils import EntryNotFoundError
+    from safetensors.numpy import load_file
+
     try:
-        return nlp.model.get_model(ZOO_MODEL, dataset_name=ZOO_DATASET, pretrained=True,
+        return load_file(hf_hub_download(checkpoint, "model.safetensors"))
+    except EntryNotFoundError:  # older repositories (KoBERT's among them) may only have the .bin
+        import torch
+
+        state = torch.load(hf_hub_download(checkpoint, "pytorch_model.bin"), map_location="cpu",
+                           weights_only=True)
+        return {name: tensor.numpy() for name, tensor in state.items()}
+
+
+def _pretrained_bert(lang, ctx):
+    """``(bert, vocab)``: gluonnlp's model zoo first, else the Hugging Face checkpoint converted.
+
+    The vocabulary is read from the checkpoint's vocab.txt (English) or, for KoBERT, from its
+    SentencePiece model, whose piece ids are KoBERT's token ids.
+    """
+    checkpoint = HF_CHECKPOINTS[lang]
+    try:
+        return nlp.model.get_model(ZOO_MODEL, dataset_name=ZOO_DATASETS[lang], pretrained=True,
                                    use_pooler=True, use_decoder=False, use_classifier=False, ctx=ctx)
     except (OSError, RuntimeError, UserWarning) as error:  # no network, a gone URL, a bad checksum
         print(f"load_bert: gluonnlp's model zoo download failed ({type(error).__name__}); "
-              f"converting the Hugging Face checkpoint '{HF_CHECKPOINT}' instead.")
+              f"converting the Hugging Face checkpoint '{checkpoint}' instead.")
     from huggingface_hub import hf_hub_download
-    from safetensors.numpy import load_file
+
     try:
-        files = {name: hf_hub_download(HF_CHECKPOINT, name) for name in HF_FILES}
+        hf_config = json.loads(Path(hf_hub_download(checkpoint, "config.json")).read_text(encoding="utf-8"))
+        if lang == "ko":
+            tokens = _sentencepiece_tokens(hf_hub_download(checkpoint, "spiece.model"))
+        else:
+            tokens = _read_vocab_file(hf_hub_download(checkpoint, "vocab.txt"))
+        weights = _hf_weights(checkpoint)
     except Exception as error:  # huggingface_hub raises its own error types when offline
         raise ConnectionError(
             f"Could not download BERT weights from gluonnlp's model zoo or from Hugging Face "
-            f"({HF_CHECKPOINT}: {error}). Connect to the internet, or run the book in smoke mode "
+            f"({checkpoint}: {error}). Connect to the internet, or run the book in smoke mode "
             f"(BOOK_MODE=smoke), which needs no download.") from error
-    hf_config = json.loads(Path(files["config.json"]).read_text(encoding="utf-8"))
-    return convert_hf_bert(load_file(files["model.safetensors"]), hf_config,
-                           _read_vocab_file(files["vocab.txt"]), ctx)
+    return convert_hf_bert(weights, hf_config, tokens, ctx)
+
+
+def _sentencepiece_tokens(sp_model_file):
+    import sentencepiece as spm
+
+    sp = spm.SentencePieceProcessor(model_file=str(sp_model_file))
+    return [sp.id_to_piece(i) for i in range(sp.get_piece_size())]
+
+
+class BERTSPTokenizer(nlp.data.BERTSPTokenizer):
+    """gluonnlp's BERTSPTokenizer (BERT's basic tokenization, then SentencePiece per word),
+    repaired for today's sentencepiece.
+
+    gluonnlp 0.10 asks SentencePiece for a *sampled* segmentation with ``nbest_size=0``,
+    which meant "no sampling" until sentencepiece 0.1.97; newer versions raise
+    ``ValueError: When enable_sampling is True, We must specify "nbest_size > 1" ...``.
+    Here each word gets SentencePiece's one best segmentation, which is what 0 meant.
+    """
+
+    def _tokenize_wordpiece(self, text):
+        if self.sentencepiece is None:
+            self._activate_sp()
+        return self.sentencepiece._processor.EncodeAsPieces(text)
+
+
+def _kobert_tokenizer(sp_model_file, vocab):
+    return BERTSPTokenizer(str(sp_model_file), vocab, lower=False)  # KoBERT is cased
 
 
 def load_bert(lang="en", ctx=None):
-    """``(bert, tokenizer)``: a gluonnlp BERTModel with pooler and a lowercasing BERTTokenizer.
+    """``(bert, tokenizer)``: a gluonnlp BERTModel with pooler and its tokenizer.
 
-    smoke: a tiny random BERT (``SMOKE_BERT``) and a WordPiece vocabulary trained on the
-    bundled IMDB sample. full: pretrained bert-base-uncased (see ``_pretrained_english_bert``).
+    "en": bert-base-uncased with a lowercasing ``BERTTokenizer`` (WordPiece).
+    "ko": KoBERT with a cased ``BERTSPTokenizer`` (SentencePiece).
+    smoke: a tiny random BERT (``SMOKE_BERT``) and a tokenizer of the same kind trained on
+    the language's bundled sample (the same files as utils.pytorch's, so the ids agree).
+    full: the pretrained weights (see ``_pretrained_bert``).
     """
-    if lang not in LANGS:
-        raise ValueError(f"lang={lang!r}: the Gluon chapters have a BERT for {list(LANGS)}.")
+    if lang not in ZOO_DATASETS:
+        raise ValueError(f"lang={lang!r}: the Gluon chapters have a BERT for {list(ZOO_DATASETS)}.")
     ctx = ctx or mx_context()
+    if lang == "ko":
+        if book_mode() == "smoke":
+            sp_model_file = tokenization.sample_korean_sentencepiece()
+            vocab = bert_vocab(_sentencepiece_tokens(sp_model_file))
+            bert = build_bert(SMOKE_BERT, len(vocab), ctx)
+        else:
+            from huggingface_hub import hf_hub_download
+
+            bert, vocab = _pretrained_bert("ko", ctx)
+            sp_model_file = hf_hub_download(HF_CHECKPOINTS["ko"], "spiece.model")
+            if list(vocab.idx_to_token) != _sentencepiece_tokens(sp_model_file):
+                raise ValueError("The KoBERT vocabulary does not match skt/kobert-base-v1's "
+                                 "spiece.model piece for piece; the token ids would be wrong.")
+        return bert, _kobert_tokenizer(sp_model_file, vocab)
     if book_mode() == "smoke":
-        # the same vocab.txt as utils.pytorch's smoke tokenizer, so token ids agree
         vocab = bert_vocab(_read_vocab_file(tokenization.sample_english_vocab()))
         bert = build_bert(SMOKE_BERT, len(vocab), ctx)
     else:
-        bert, vocab = _pretrained_english_bert(ctx)
+        bert, vocab = _pretrained_bert("en", ctx)
     return bert, nlp.data.BERTTokenizer(vocab, lower=True)
 
 
@@ -428,13 +495,17 @@ def predict_sentiment(net, tokenizer, texts, label_names=("negative", "positive"
 # ----------------------------------------------------------------------------- saving
 
 def save_classifier(net, tokenizer, path):
-    """Write the classifier to folder ``path``: config.json, vocab.json and model.params."""
+    """Write the classifier to folder ``path``: config.json, vocab.json, model.params, and
+    for a SentencePiece tokenizer (KoBERT) its model as spiece.model."""
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     config = {"bert": bert_config(net.bert), "num_classes": net.num_classes,
-              "dropout": net.dropout_rate, "lowercase": bool(tokenizer.basic_tokenizer.lower)}
+              "dropout": net.dropout_rate,
+              "lowercase": bool(getattr(tokenizer.basic_tokenizer, "tokenizer", tokenizer.basic_tokenizer).lower)}
     (path / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
     (path / "vocab.json").write_text(tokenizer.vocab.to_json(), encoding="utf-8")
+    if isinstance(tokenizer, nlp.data.BERTSPTokenizer):
+        (path / "spiece.model").write_bytes(Path(tokenizer._path).read_bytes())
     net.save_parameters(str(path / "model.params"))
     return path
 
@@ -453,4 +524,6 @@ def load_classifier(path, ctx=None):
     bert = build_bert(config["bert"], len(vocab), ctx)
     net = BERTClassifier(bert, num_classes=config["num_classes"], dropout=config["dropout"])
     net.load_parameters(str(path / "model.params"), ctx=ctx)
+    if (path / "spiece.model").is_file():
+        return net, _kobert_tokenizer(path / "spiece.model", vocab)
     return net, nlp.data.BERTTokenizer(vocab, lower=config["lowercase"])

@@ -68,3 +68,29 @@ def plot_lr_schedules(ax, schedules, xlabel="옵티마이저 스텝 / optimizer 
     ax.set_ylabel("학습률 / learning rate")
     ax.legend()
     return ax
+
+
+def plot_confusion_matrix(ax, true_labels, predicted_labels, class_names):
+    """A confusion-matrix heatmap: rows are the true classes, columns the predicted ones.
+
+    Labels may be class indices or class names. Each cell shows its count and the share of
+    its row (of the reviews of that true class, how many got this prediction).
+    """
+    import numpy as np
+
+    index = {name: i for i, name in enumerate(class_names)}
+    to_index = lambda label: index[label] if label in index else int(label)  # noqa: E731
+    counts = np.zeros((len(class_names), len(class_names)), dtype=int)
+    for true, predicted in zip(true_labels, predicted_labels):
+        counts[to_index(true), to_index(predicted)] += 1
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for (row, col), count in np.ndenumerate(counts):
+        ax.text(col, row, f"{count}\n{shares[row, col]:.0%}", ha="center", va="center",
+                color="white" if shares[row, col] > 0.6 else "black")
+    ticks = range(len(class_names))
+    ax.set_xticks(ticks, class_names)
+    ax.set_yticks(ticks, class_names)
+    ax.set_xlabel("예측 / predicted")
+    ax.set_ylabel("정답 / true")
+    return counts

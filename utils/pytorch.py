@@ -20,33 +20,41 @@ from torch.utils.data import DataLoader, Sampler
 from tqdm.auto import tqdm
 
 from utils.env import book_mode, torch_device
+from utils.tokenization import KoBertTokenizer
 from utils.training import (EarlyStopping, Prediction, check_label_names, check_texts, lr_factor,
                             new_history)
 
 # Smoke mode's BERT: the same architecture as bert-base, only tiny and randomly initialised.
 SMOKE_BERT = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
                   intermediate_size=256, max_position_embeddings=512)
-MODEL_NAMES = {"en": "bert-base-uncased"}
+MODEL_NAMES = {"en": "bert-base-uncased", "ko": "skt/kobert-base-v1"}
 
 
 def load_bert(lang="en", model_name=None):
     """Return ``(bert, tokenizer)``: a ``transformers.BertModel`` and its tokenizer.
 
-    full mode: the pretrained ``model_name`` (default ``bert-base-uncased`` for English).
-    smoke mode: a tiny random BERT and a WordPiece tokenizer trained on the IMDB sample.
+    full mode: the pretrained ``model_name`` (default: bert-base-uncased for "en", KoBERT for
+    "ko"). KoBERT's tokenizer is ``utils.tokenization.KoBertTokenizer``, any other BERT's the
+    one transformers knows for it. smoke mode: a tiny random BERT with a tokenizer of the same
+    kind trained on the language's bundled sample (SentencePiece for KoBERT, WordPiece else).
     """
     from transformers import AutoTokenizer, BertConfig, BertModel, BertTokenizerFast
 
-    if lang not in MODEL_NAMES:
-        raise ValueError(f"lang={lang!r}: this chapter loads {sorted(MODEL_NAMES)}.")
-    if book_mode() == "smoke":
-        from utils.tokenization import sample_english_vocab
+    from utils import tokenization
 
-        tokenizer = BertTokenizerFast.from_pretrained(sample_english_vocab().parent)
-        bert = BertModel(BertConfig(vocab_size=len(tokenizer), **SMOKE_BERT))
-        return bert, tokenizer
+    if lang not in MODEL_NAMES:
+        raise ValueError(f"lang={lang!r}: the book has a BERT for {sorted(MODEL_NAMES)}.")
     name = model_name or MODEL_NAMES[lang]
-    return BertModel.from_pretrained(name), AutoTokenizer.from_pretrained(name)
+    kobert = name == MODEL_NAMES["ko"]
+    if book_mode() == "smoke":
+        if kobert:
+            tokenizer = KoBertTokenizer.from_pretrained(tokenization.sample_korean_sentencepiece().parent)
+        else:
+            vocab = tokenization.sample_english_vocab() if lang == "en" else tokenization.sample_multilingual_vocab()
+            tokenizer = BertTokenizerFast.from_pretrained(vocab.parent)
+        return BertModel(BertConfig(vocab_size=len(tokenizer), **SMOKE_BERT)), tokenizer
+    tokenizer = KoBertTokenizer.from_pretrained(name) if kobert else AutoTokenizer.from_pretrained(name)
+    return BertModel.from_pretrained(name), tokenizer
 
 
 class BERTClassifier(nn.Module):
@@ -369,5 +377,9 @@ def load_classifier(path, device=None):
     head = json.loads((path / "classifier.json").read_text())
     model = BERTClassifier(BertModel(BertConfig.from_pretrained(path)), **head)
     model.load_state_dict(torch.load(path / "classifier.pt", map_location="cpu"))
-    tokenizer = AutoTokenizer.from_pretrained(path / "tokenizer")
+    tokenizer_config = json.loads((path / "tokenizer" / "tokenizer_config.json").read_text())
+    if tokenizer_config.get("tokenizer_class") == "KoBertTokenizer":
+        tokenizer = KoBertTokenizer.from_pretrained(path / "tokenizer")
+    else:
+        tokenizer = AutoTokenizer.from_pretrained(path / "tokenizer")
     return model.to(device or torch_device()).eval(), tokenizer
