@@ -52,6 +52,21 @@ def test_fine_tunes_on_tsv_and_csv_and_saves_a_usable_model(files):
     assert predict_sentiment(model, tokenizer, "a great film").label in ("negative", "positive")
 
 
+def test_fine_tunes_kobert_on_nsmc_files_as_they_are(tmp_path):
+    from utils.data import SAMPLE_DIR
+    from utils.pytorch import load_classifier, predict_sentiment
+    from utils.tokenization import KoBertTokenizer
+
+    nsmc = SAMPLE_DIR / "nsmc"
+    out = finetune("--train", nsmc / "ratings_train.txt", "--valid", nsmc / "ratings_test.txt",
+                   "--text-column", "document", "--model-name", "skt/kobert-base-v1",
+                   "--epochs", "1", "--max-length", "64", "--save", tmp_path / "kobert")
+    assert out.returncode == 0, out.stderr[-3000:]
+    model, tokenizer = load_classifier(tmp_path / "kobert")
+    assert isinstance(tokenizer, KoBertTokenizer)
+    assert predict_sentiment(model, tokenizer, "ㅋㅋ 꿀잼 👍").label in ("negative", "positive")
+
+
 def test_frozen_with_precomputed_features(files):
     out = finetune("--train", files / "train.tsv", "--text-column", "review", "--label-column",
                    "sentiment", "--frozen", "--precompute-features", "--head-lr", "1e-3",

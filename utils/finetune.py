@@ -46,7 +46,9 @@ def build_parser():
                       help="comma-separated names for integer labels 0..K-1, e.g. negative,positive")
     model = p.add_argument_group("model")
     model.add_argument("--model-name", default="bert-base-uncased",
-                       help="Hugging Face BERT checkpoint to start from (ignored in smoke mode)")
+                       help="Hugging Face BERT checkpoint to start from; skt/kobert-base-v1 (KoBERT) "
+                            "for Korean text such as NSMC. Smoke mode uses a tiny random BERT with a "
+                            "tokenizer of the same kind (SentencePiece for KoBERT, else WordPiece)")
     model.add_argument("--max-length", type=int, default=128,
                        help="tokens per text including [CLS] and [SEP]; longer texts are truncated "
                             "(cost grows faster than linearly; BERT's limit is 512)")
