@@ -228,17 +228,24 @@ def test_predict_truncates_overlong_text(classifier):
 
 # ---------------------------------------------------------------- save and load
 
+def reload_in_a_fresh_process(folder, texts):
+    """``(tokenizer class name, probabilities)`` from load_classifier in a new Python process."""
+    script = ("import json, sys; from utils.pytorch import load_classifier, predict_sentiment; "
+              "m, t = load_classifier(sys.argv[1]); print(type(t).__name__); "
+              "print(json.dumps([p.probability for p in predict_sentiment(m, t, json.loads(sys.argv[2]))]))")
+    out = subprocess.run([sys.executable, "-c", script, str(folder), json.dumps(texts)],
+                         capture_output=True, text=True, cwd=ROOT, check=True)
+    name, probabilities = out.stdout.strip().splitlines()[-2:]
+    return name, json.loads(probabilities)
+
+
 def test_saved_classifier_gives_the_same_probabilities_in_a_fresh_process(classifier, tmp_path):
     model, tokenizer = classifier
     texts = ["what a wonderful film", "i want my two hours back"]
     expected = [p.probability for p in ut.predict_sentiment(model, tokenizer, texts)]
     ut.save_classifier(model, tokenizer, tmp_path / "clf")
-    script = ("import json, sys; from utils.pytorch import load_classifier, predict_sentiment; "
-              "m, t = load_classifier(sys.argv[1]); "
-              "print(json.dumps([p.probability for p in predict_sentiment(m, t, json.loads(sys.argv[2]))]))")
-    out = subprocess.run([sys.executable, "-c", script, str(tmp_path / "clf"), json.dumps(texts)],
-                         capture_output=True, text=True, cwd=ROOT, check=True)
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == pytest.approx(expected, abs=1e-6)
+    _, probabilities = reload_in_a_fresh_process(tmp_path / "clf", texts)
+    assert probabilities == pytest.approx(expected, abs=1e-6)
 
 
 def test_load_classifier_names_the_missing_file(tmp_path):
@@ -298,14 +305,9 @@ def test_saved_korean_classifier_reloads_its_kobert_tokenizer_in_a_fresh_process
     model, tokenizer = korean_classifier
     expected = [p.probability for p in ut.predict_sentiment(model, tokenizer, KOREAN_REVIEWS)]
     ut.save_classifier(model, tokenizer, tmp_path / "clf")
-    script = ("import json, sys; from utils.pytorch import load_classifier, predict_sentiment; "
-              "m, t = load_classifier(sys.argv[1]); print(type(t).__name__); "
-              "print(json.dumps([p.probability for p in predict_sentiment(m, t, json.loads(sys.argv[2]))]))")
-    out = subprocess.run([sys.executable, "-c", script, str(tmp_path / "clf"), json.dumps(KOREAN_REVIEWS)],
-                         capture_output=True, text=True, cwd=ROOT, check=True)
-    name, probabilities = out.stdout.strip().splitlines()[-2:]
+    name, probabilities = reload_in_a_fresh_process(tmp_path / "clf", KOREAN_REVIEWS)
     assert name == "KoBertTokenizer"
-    assert json.loads(probabilities) == pytest.approx(expected, abs=1e-6)
+    assert probabilities == pytest.approx(expected, abs=1e-6)
 
 
 # ---------------------------------------------------------------- DistributedDataParallel

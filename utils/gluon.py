@@ -237,7 +237,7 @@ class BERTSPTokenizer(nlp.data.BERTSPTokenizer):
     repaired for today's sentencepiece.
 
     gluonnlp 0.10 asks SentencePiece for a *sampled* segmentation with ``nbest_size=0``,
-    which meant "no sampling" until sentencepiece 0.1.97; newer versions raise
+    which meant "no sampling" up to sentencepiece 0.1.96; 0.1.97 and newer raise
     ``ValueError: When enable_sampling is True, We must specify "nbest_size > 1" ...``.
     Here each word gets SentencePiece's one best segmentation, which is what 0 meant.
     """

@@ -219,11 +219,15 @@ class KoBertTokenizer:
 
 
 def _sample_texts(lang):
+    import contextlib
+    import io
+
     from utils.data import SAMPLE_DIR, read_imdb, read_nsmc
 
-    if lang == "ko":
-        return read_nsmc(SAMPLE_DIR / "nsmc" / "ratings_train.txt")["text"]
-    return read_imdb(SAMPLE_DIR / "aclImdb", "train")["text"]
+    with contextlib.redirect_stdout(io.StringIO()):  # the chapter already reported the dropped rows
+        if lang == "ko":
+            return read_nsmc(SAMPLE_DIR / "nsmc" / "ratings_train.txt")["text"]
+        return read_imdb(SAMPLE_DIR / "aclImdb", "train")["text"]
 
 
 def sample_korean_sentencepiece():
