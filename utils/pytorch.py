@@ -30,15 +30,14 @@ SMOKE_BERT = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
 MODEL_NAMES = {"en": "bert-base-uncased", "ko": "skt/kobert-base-v1"}
 
 
-def load_bert(lang="en", model_name=None):
-    """Return ``(bert, tokenizer)``: a ``transformers.BertModel`` and its tokenizer.
+def load_tokenizer(lang="en", model_name=None):
+    """The tokenizer ``load_bert`` pairs with the model, without loading the model.
 
-    full mode: the pretrained ``model_name`` (default: bert-base-uncased for "en", KoBERT for
-    "ko"). KoBERT's tokenizer is ``utils.tokenization.KoBertTokenizer``, any other BERT's the
-    one transformers knows for it. smoke mode: a tiny random BERT with a tokenizer of the same
-    kind trained on the language's bundled sample (SentencePiece for KoBERT, WordPiece else).
+    KoBERT's is ``utils.tokenization.KoBertTokenizer``, any other BERT's the one transformers
+    knows for it; smoke mode: one of the same kind trained on the language's bundled sample
+    (SentencePiece for KoBERT, WordPiece else).
     """
-    from transformers import AutoTokenizer, BertConfig, BertModel, BertTokenizerFast
+    from transformers import AutoTokenizer, BertTokenizerFast
 
     from utils import tokenization
 
@@ -48,13 +47,25 @@ def load_bert(lang="en", model_name=None):
     kobert = name == MODEL_NAMES["ko"]
     if book_mode() == "smoke":
         if kobert:
-            tokenizer = KoBertTokenizer.from_pretrained(tokenization.sample_korean_sentencepiece().parent)
-        else:
-            vocab = tokenization.sample_english_vocab() if lang == "en" else tokenization.sample_multilingual_vocab()
-            tokenizer = BertTokenizerFast.from_pretrained(vocab.parent)
+            return KoBertTokenizer.from_pretrained(tokenization.sample_korean_sentencepiece().parent)
+        vocab = tokenization.sample_english_vocab() if lang == "en" else tokenization.sample_multilingual_vocab()
+        return BertTokenizerFast.from_pretrained(vocab.parent)
+    return KoBertTokenizer.from_pretrained(name) if kobert else AutoTokenizer.from_pretrained(name)
+
+
+def load_bert(lang="en", model_name=None):
+    """Return ``(bert, tokenizer)``: a ``transformers.BertModel`` and its tokenizer.
+
+    full mode: the pretrained ``model_name`` (default: bert-base-uncased for "en", KoBERT for
+    "ko") and its tokenizer (see ``load_tokenizer``). smoke mode: a tiny random BERT of the
+    same architecture, sized to the smoke tokenizer's vocabulary.
+    """
+    from transformers import BertConfig, BertModel
+
+    tokenizer = load_tokenizer(lang, model_name)
+    if book_mode() == "smoke":
         return BertModel(BertConfig(vocab_size=len(tokenizer), **SMOKE_BERT)), tokenizer
-    tokenizer = KoBertTokenizer.from_pretrained(name) if kobert else AutoTokenizer.from_pretrained(name)
-    return BertModel.from_pretrained(name), tokenizer
+    return BertModel.from_pretrained(model_name or MODEL_NAMES[lang]), tokenizer
 
 
 class BERTClassifier(nn.Module):
