@@ -58,6 +58,36 @@ def test_read_nsmc_wrong_header_or_field_count(tmp_path):
         data.read_nsmc(write(tmp_path / "b.txt", HEADER + "1\t좋다\t진짜\t1\n"))
 
 
+HATE_HEADER = "comments\tcontain_gender_bias\tbias\thate\n"
+
+
+def test_read_korean_hate_speech_maps_labels_and_keeps_quotes(tmp_path):
+    rows = ['"진짜" 웃기네 ㅋㅋ\tFalse\tnone\tnone', '이런 사람은 퇴출해라\tFalse\tothers\thate',
+            '수준 실화냐"\tTrue\tgender\toffensive', '   \tFalse\tnone\tnone']
+    text = HATE_HEADER.replace("\n", "\r\n") + "\r\n".join(rows) + "\r\n"
+    frame = data.read_korean_hate_speech(write(tmp_path / "train.tsv", text, encoding="utf-8-sig"))
+    assert frame["text"].tolist() == ['"진짜" 웃기네 ㅋㅋ', "이런 사람은 퇴출해라", '수준 실화냐"']
+    assert frame["label"].tolist() == [0, 2, 1] and frame.attrs["dropped_empty"] == 1
+    assert [data.HATE_SPEECH_LABELS[k] for k in frame["label"]] == ["none", "hate", "offensive"]
+
+
+def test_read_korean_hate_speech_errors_name_the_file_and_line(tmp_path):
+    with pytest.raises(ValueError, match=r"bad.tsv, line 2: hate must be one of"):
+        data.read_korean_hate_speech(write(tmp_path / "bad.tsv", HATE_HEADER + "댓글\tFalse\tnone\tbad\n"))
+    with pytest.raises(ValueError, match="line 1: expected the header"):
+        data.read_korean_hate_speech(write(tmp_path / "nsmc.txt", HEADER + "1\t좋다\t1\n"))
+    with pytest.raises(FileNotFoundError, match=r"dev.tsv.*load_korean_hate_speech.*kocohub"):
+        data.read_korean_hate_speech(tmp_path / "dev.tsv")
+
+
+def test_load_korean_hate_speech_smoke_reads_the_bundled_sample(monkeypatch):
+    monkeypatch.setenv("BOOK_MODE", "smoke")
+    train, dev = data.load_korean_hate_speech("train"), data.load_korean_hate_speech("dev")
+    assert len(train) > 100 and len(dev) > 50 and set(train["label"]) == {0, 1, 2}
+    with pytest.raises(ValueError, match="'test'"):
+        data.load_korean_hate_speech("test")
+
+
 def make_imdb(root):
     files = {"train/pos/0_9.txt": "Great film.<br /><br />Loved the café scene — “wow”.",
              "train/pos/10_7.txt": "Good.", "train/pos/2_8.txt": "Fine<br/>really",

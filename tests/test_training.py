@@ -46,3 +46,24 @@ def test_check_label_names():
     assert check_label_names(("neg", "pos"), 2) == ["neg", "pos"]
     with pytest.raises(ValueError, match="1 label names"):
         check_label_names(["pos"], 2)
+
+
+def test_stratified_folds_cover_every_sample_once_and_keep_class_shares():
+    import numpy as np
+    from utils.data import load_korean_hate_speech
+    from utils.training import stratified_folds
+
+    labels = load_korean_hate_speech("train")["label"].to_numpy()
+    folds = stratified_folds(labels, n_folds=5, seed=0)
+    assert len(folds) == 5
+    valid_all = np.concatenate([valid for _, valid in folds])
+    assert sorted(valid_all) == list(range(len(labels)))           # each sample validates once
+    overall = np.bincount(labels, minlength=3) / len(labels)
+    for train, valid in folds:
+        assert not set(train) & set(valid)                          # no overlap inside a fold
+        assert len(train) + len(valid) == len(labels)
+        share = np.bincount(labels[valid], minlength=3) / len(valid)
+        assert np.abs(share - overall).max() < 0.05                 # stratified
+    assert [v.tolist() for _, v in stratified_folds(labels, 5, seed=0)] == [v.tolist() for _, v in folds]
+    with pytest.raises(ValueError, match="rarest class"):
+        stratified_folds([0, 0, 0, 1, 1], n_folds=3)

@@ -23,6 +23,7 @@ SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 # next to the file and checks the cached copy against it afterwards.
 NSMC_URL = "https://raw.githubusercontent.com/e9t/nsmc/master/ratings_{split}.txt"
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
+HATE_SPEECH_URL = "https://raw.githubusercontent.com/kocohub/korean-hate-speech/master/labeled/{split}.tsv"
 IMDB_SHA256 = "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"
 
 
@@ -37,44 +38,81 @@ def _check_split(split, allowed):
         raise ValueError(f"split={split!r} is not one of {allowed}.")
 
 
+def _tsv_rows(path, header, name, source):
+    """``(line_no, fields)`` for each data line of a headed TSV file.
+
+    Quotes are ordinary characters (no CSV quoting), a UTF-8 BOM and CRLF line ends are
+    accepted, blank lines are skipped, and a wrong header or field count is a clear error.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{name} file not found: {path}. {source}")
+    with open(path, encoding="utf-8-sig", newline=None) as f:  # newline=None: CRLF -> LF
+        found = f.readline().rstrip("\n").split("\t")
+        if found != header:
+            raise ValueError(f"{path}, line 1: expected the header {'<TAB>'.join(header)!r}, "
+                             f"found {found!r}. Is this a {name} file?")
+        for line_no, line in enumerate(f, start=2):
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            fields = line.split("\t")
+            if len(fields) != len(header):
+                raise ValueError(f"{path}, line {line_no}: expected {len(header)} tab-separated "
+                                 f"fields ({', '.join(header)}), found {len(fields)}.")
+            yield line_no, fields
+
+
+def _frame(texts, labels, empty, path, reader):
+    if empty:
+        print(f"{reader}: {Path(path).name}: dropped {empty} rows with an empty text.")
+    frame = pd.DataFrame({"text": texts, "label": labels})
+    frame.attrs["dropped_empty"] = empty
+    return frame
+
+
 def read_nsmc(path):
     """Read an NSMC-format file (``id<TAB>document<TAB>label``) into columns text, label.
 
     Quotes are ordinary characters (no CSV quoting), a UTF-8 BOM and CRLF line ends
     are accepted, and rows with an empty document are dropped and counted.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"NSMC file not found: {path}. Call utils.data.load_nsmc('train' or 'test') to "
-            f"download it, or get {path.name} from https://github.com/e9t/nsmc and put it there.")
+    source = (f"Call utils.data.load_nsmc('train' or 'test') to download it, or get "
+              f"{Path(path).name} from https://github.com/e9t/nsmc and put it there.")
     texts, labels, empty = [], [], 0
-    with open(path, encoding="utf-8-sig", newline=None) as f:  # newline=None: CRLF -> LF
-        header = f.readline().rstrip("\n").split("\t")
-        if header != ["id", "document", "label"]:
-            raise ValueError(f"{path}, line 1: expected the header 'id<TAB>document<TAB>label', "
-                             f"found {header!r}. Is this an NSMC file?")
-        for line_no, line in enumerate(f, start=2):
-            line = line.rstrip("\n")
-            if not line:
-                continue
-            fields = line.split("\t")
-            if len(fields) != 3:
-                raise ValueError(f"{path}, line {line_no}: expected 3 tab-separated fields "
-                                 f"(id, document, label), found {len(fields)}.")
-            _, document, label = fields
-            if label.strip() not in ("0", "1"):
-                raise ValueError(f"{path}, line {line_no}: label must be 0 or 1, found {label!r}.")
-            if not document.strip():
-                empty += 1
-                continue
-            texts.append(document)
-            labels.append(int(label))
-    if empty:
-        print(f"read_nsmc: {path.name}: dropped {empty} rows with an empty document.")
-    frame = pd.DataFrame({"text": texts, "label": labels})
-    frame.attrs["dropped_empty"] = empty
-    return frame
+    for line_no, (_, document, label) in _tsv_rows(path, ["id", "document", "label"], "NSMC", source):
+        if label.strip() not in ("0", "1"):
+            raise ValueError(f"{path}, line {line_no}: label must be 0 or 1, found {label!r}.")
+        if not document.strip():
+            empty += 1
+            continue
+        texts.append(document)
+        labels.append(int(label))
+    return _frame(texts, labels, empty, path, "read_nsmc")
+
+
+HATE_SPEECH_LABELS = ("none", "offensive", "hate")
+
+
+def read_korean_hate_speech(path):
+    """Read a kocohub/korean-hate-speech labelled TSV (``comments<TAB>contain_gender_bias<TAB>
+    bias<TAB>hate``) into columns text and label: 0 none, 1 offensive, 2 hate
+    (``HATE_SPEECH_LABELS``). The same robustness as ``read_nsmc``.
+    """
+    source = (f"Call utils.data.load_korean_hate_speech('train' or 'dev') to download it, or get "
+              f"labeled/{Path(path).name} from https://github.com/kocohub/korean-hate-speech.")
+    header = ["comments", "contain_gender_bias", "bias", "hate"]
+    texts, labels, empty = [], [], 0
+    for line_no, (comment, _, _, hate) in _tsv_rows(path, header, "korean-hate-speech", source):
+        if hate.strip() not in HATE_SPEECH_LABELS:
+            raise ValueError(f"{path}, line {line_no}: hate must be one of {HATE_SPEECH_LABELS}, "
+                             f"found {hate!r}.")
+        if not comment.strip():
+            empty += 1
+            continue
+        texts.append(comment)
+        labels.append(HATE_SPEECH_LABELS.index(hate.strip()))
+    return _frame(texts, labels, empty, path, "read_korean_hate_speech")
 
 
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
@@ -101,14 +139,24 @@ def read_imdb(root, split):
     return pd.concat(frames, ignore_index=True)
 
 
+def _load_file(folder, file_name, url, reader):
+    """The bundled sample in smoke mode, else the downloaded (and cached) file; read by ``reader``."""
+    if book_mode() == "smoke":
+        return reader(SAMPLE_DIR / folder / file_name)
+    return reader(download(url, cache_dir() / folder / file_name))
+
+
 def load_nsmc(split):
     """NSMC 'train' or 'test': the bundled sample in smoke mode, the real file in full mode."""
     _check_split(split, ("train", "test"))
-    file_name = f"ratings_{split}.txt"
-    if book_mode() == "smoke":
-        return read_nsmc(SAMPLE_DIR / "nsmc" / file_name)
-    path = download(NSMC_URL.format(split=split), cache_dir() / "nsmc" / file_name)
-    return read_nsmc(path)
+    return _load_file("nsmc", f"ratings_{split}.txt", NSMC_URL.format(split=split), read_nsmc)
+
+
+def load_korean_hate_speech(split):
+    """korean-hate-speech 'train' or 'dev': the bundled sample in smoke mode, the real file in full mode."""
+    _check_split(split, ("train", "dev"))
+    return _load_file("korean-hate-speech", f"{split}.tsv", HATE_SPEECH_URL.format(split=split),
+                      read_korean_hate_speech)
 
 
 def load_imdb(split):

@@ -93,3 +93,21 @@ def check_label_names(label_names, num_classes):
         raise ValueError(f"{len(label_names)} label names {list(label_names)} for a classifier "
                          f"with {num_classes} outputs; give one name per class.")
     return list(label_names)
+
+
+def stratified_folds(labels, n_folds=5, seed=42):
+    """``[(train_idx, valid_idx), ...]``: a stratified k-fold split of the TRAINING labels only.
+
+    Every sample is in exactly one validation fold and each fold keeps the class
+    proportions. Pass only training labels: the test set stays out of model selection.
+    """
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
+
+    labels = np.asarray(labels)
+    smallest = np.bincount(labels).min() if len(labels) else 0
+    if smallest < n_folds:
+        raise ValueError(f"n_folds={n_folds} needs at least {n_folds} samples of every class; "
+                         f"the rarest class has {smallest}. Use fewer folds or more data.")
+    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(labels)), labels))
