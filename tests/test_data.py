@@ -61,14 +61,16 @@ def test_read_nsmc_wrong_header_or_field_count(tmp_path):
 HATE_HEADER = "comments\tcontain_gender_bias\tbias\thate\n"
 
 
-def test_read_korean_hate_speech_maps_labels_and_keeps_quotes(tmp_path):
+def test_read_korean_hate_speech_maps_labels_and_unwraps_only_csv_quoted_comments(tmp_path):
     rows = ['"진짜" 웃기네 ㅋㅋ\tFalse\tnone\tnone', '이런 사람은 퇴출해라\tFalse\tothers\thate',
-            '수준 실화냐"\tTrue\tgender\toffensive', '   \tFalse\tnone\tnone']
+            '수준 실화냐"\tTrue\tgender\toffensive', '   \tFalse\tnone\tnone',
+            '"노래 제목이 ""봄날""이었나"\tFalse\tnone\tnone', '"그냥" 그렇다 "별로"\tFalse\tnone\toffensive']
     text = HATE_HEADER.replace("\n", "\r\n") + "\r\n".join(rows) + "\r\n"
     frame = data.read_korean_hate_speech(write(tmp_path / "train.tsv", text, encoding="utf-8-sig"))
-    assert frame["text"].tolist() == ['"진짜" 웃기네 ㅋㅋ', "이런 사람은 퇴출해라", '수준 실화냐"']
-    assert frame["label"].tolist() == [0, 2, 1] and frame.attrs["dropped_empty"] == 1
-    assert [data.HATE_SPEECH_LABELS[k] for k in frame["label"]] == ["none", "hate", "offensive"]
+    assert frame["text"].tolist() == ['"진짜" 웃기네 ㅋㅋ', "이런 사람은 퇴출해라", '수준 실화냐"',
+                                      '노래 제목이 "봄날"이었나', '"그냥" 그렇다 "별로"']
+    assert frame["label"].tolist() == [0, 2, 1, 0, 1] and frame.attrs["dropped_empty"] == 1
+    assert [data.HATE_SPEECH_LABELS[k] for k in frame["label"]] == ["none", "hate", "offensive", "none", "offensive"]
 
 
 def test_read_korean_hate_speech_errors_name_the_file_and_line(tmp_path):

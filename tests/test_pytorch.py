@@ -1,4 +1,5 @@
 """utils.pytorch: batching, the attention mask, train_loop, evaluate, predict_sentiment, save/load."""
+import copy
 import json
 import subprocess
 import sys
@@ -181,6 +182,73 @@ def test_train_loop_history_and_checkpoint(tmp_path):
     assert set(torch.load(tmp_path / "best.pt")) == {"classifier.weight", "classifier.bias"}
 
 
+# ---------------------------------------------------------------- training checkpoints
+
+RESUME_TEXTS = ["a great film", "awful and dull", "the best movie this year", "boring plot",
+                "i loved the actors", "a waste of time", "great great great", "not good at all",
+                "what a wonderful story", "the worst ending", "fun", "bad"]
+
+
+def _resume_run(bert_and_tokenizer, tmp_path, **options):
+    """Train a dropout BERT classifier for 3 epochs (shuffled, length-grouped, cosine, warmup)."""
+    bert, tokenizer = bert_and_tokenizer
+    torch.manual_seed(options.pop("init_seed", 0))
+    model = ut.BERTClassifier(copy.deepcopy(bert), num_classes=2, dropout=0.3)
+    token_ids = ut.encode(tokenizer, RESUME_TEXTS, 16)
+    labels = [0, 1] * 6
+    train = ut.make_loader(token_ids, labels, 4, tokenizer.pad_token_id, shuffle=True, seed=3)
+    valid = ut.make_loader(token_ids, labels, 5, tokenizer.pad_token_id)
+    torch.manual_seed(1)  # the dropout draws
+    history = ut.train_loop(model, train, valid, epochs=3, lr=1e-3, schedule="cosine",
+                            warmup_ratio=0.3, device=torch.device("cpu"), **options)
+    return model, history
+
+
+def _same_run(a, b):
+    (model_a, history_a), (model_b, history_b) = a, b
+    params_equal = all(torch.equal(x, y) for x, y in zip(model_a.state_dict().values(),
+                                                          model_b.state_dict().values()))
+    histories_equal = all(history_a[k] == history_b[k] for k in history_a if k != "seconds")
+    return params_equal and histories_equal
+
+
+def test_resuming_after_one_epoch_ends_exactly_like_an_uninterrupted_run(bert_and_tokenizer, tmp_path):
+    state = tmp_path / "state.pt"
+    uninterrupted = _resume_run(bert_and_tokenizer, tmp_path)
+    first = _resume_run(bert_and_tokenizer, tmp_path, save_state=state, stop_after=1)
+    assert first[1]["epoch"] == [1]
+    # a fresh process would start from other random numbers and other weights: resume must restore both
+    torch.manual_seed(123)
+    resumed = _resume_run(bert_and_tokenizer, tmp_path, resume_from=state, init_seed=7)
+    assert resumed[1]["epoch"] == [1, 2, 3]
+    assert _same_run(uninterrupted, resumed)
+    saved = torch.load(state, weights_only=True)  # tensors and plain values only: no pickled objects
+    assert saved["epoch"] == 1 and {"model", "optimizer", "scheduler", "random"} <= set(saved)
+
+
+def test_resuming_without_the_random_states_would_not_be_exact(bert_and_tokenizer, tmp_path, monkeypatch):
+    state = tmp_path / "state.pt"
+    uninterrupted = _resume_run(bert_and_tokenizer, tmp_path)
+    _resume_run(bert_and_tokenizer, tmp_path, save_state=state, stop_after=1)
+    monkeypatch.setattr(ut, "set_random_states", lambda states: torch.manual_seed(123))
+    resumed = _resume_run(bert_and_tokenizer, tmp_path, resume_from=state)
+    assert not _same_run(uninterrupted, resumed)  # dropout drew other masks after the restart
+
+
+def test_resume_rejects_other_settings_and_a_missing_file(bert_and_tokenizer, tmp_path):
+    state = tmp_path / "state.pt"
+    features, labels = toy_data(8)
+    loader = ut.make_feature_loader(features, labels, 4, shuffle=True)
+    ut.train_loop(FeatureNet(), loader, loader, epochs=2, lr=0.1, device=torch.device("cpu"),
+                  save_state=state, stop_after=1)
+    with pytest.raises(ValueError, match=r"epochs: saved 2, now 5"):
+        ut.train_loop(FeatureNet(), loader, loader, epochs=5, lr=0.1, device=torch.device("cpu"),
+                      resume_from=state)
+    with pytest.raises(FileNotFoundError, match="save_state"):
+        ut.train_loop(FeatureNet(), loader, loader, epochs=2, device=torch.device("cpu"),
+                      resume_from=tmp_path / "missing.pt")
+
+
 # ---------------------------------------------------------------- predict_sentiment
 
 def test_predict_one_text_or_a_list(classifier):
@@ -308,6 +376,35 @@ def test_saved_korean_classifier_reloads_its_kobert_tokenizer_in_a_fresh_process
     name, probabilities = reload_in_a_fresh_process(tmp_path / "clf", KOREAN_REVIEWS)
     assert name == "KoBertTokenizer"
     assert probabilities == pytest.approx(expected, abs=1e-6)
+
+
+def test_predict_gives_every_class_probability_and_agrees_with_predict_sentiment(bert_and_tokenizer):
+    bert, tokenizer = bert_and_tokenizer
+    torch.manual_seed(0)
+    model = ut.BERTClassifier(bert, num_classes=3).eval()
+    names = ["none", "offensive", "hate"]
+    texts = ["great", "awful plot", "i hate this so much"]
+    table = ut.predict(model, tokenizer, texts, names)
+    assert list(table.columns) == ["text", "label"] + names and table["text"].tolist() == texts
+    assert table[names].sum(axis=1).tolist() == pytest.approx([1.0] * 3)
+    assert table["label"].tolist() == table[names].idxmax(axis=1).tolist()
+    one_best = ut.predict_sentiment(model, tokenizer, texts, label_names=names)
+    assert [p.label for p in one_best] == table["label"].tolist()
+    assert [p.probability for p in one_best] == pytest.approx(table[names].max(axis=1).tolist())
+    with pytest.raises(ValueError, match="2 label names"):
+        ut.predict(model, tokenizer, texts, ["a", "b"])
+
+
+def test_predict_probabilities_covers_the_loader_in_order(bert_and_tokenizer):
+    bert, tokenizer = bert_and_tokenizer
+    torch.manual_seed(0)
+    model = ut.BERTClassifier(bert, num_classes=3, dropout=0.5).train()  # must switch to eval itself
+    texts, labels = RESUME_TEXTS[:7], [0, 1, 2, 0, 1, 2, 0]
+    loader = ut.make_loader(ut.encode(tokenizer, texts, 32), labels, 3, tokenizer.pad_token_id)
+    probabilities, got_labels = ut.predict_probabilities(model, loader, device=torch.device("cpu"))
+    assert probabilities.shape == (7, 3) and got_labels.tolist() == labels
+    expected = ut.predict(model, tokenizer, texts, ["a", "b", "c"], max_len=32)[["a", "b", "c"]]
+    assert probabilities.numpy() == pytest.approx(expected.to_numpy(), abs=1e-5)
 
 
 # ---------------------------------------------------------------- DistributedDataParallel

@@ -67,3 +67,17 @@ def test_stratified_folds_cover_every_sample_once_and_keep_class_shares():
     assert [v.tolist() for _, v in stratified_folds(labels, 5, seed=0)] == [v.tolist() for _, v in folds]
     with pytest.raises(ValueError, match="rarest class"):
         stratified_folds([0, 0, 0, 1, 1], n_folds=3)
+
+
+def test_folds_index_training_rows_only_and_the_dev_set_stays_out_of_them():
+    from utils.data import load_korean_hate_speech
+    from utils.training import stratified_folds
+
+    train, dev = load_korean_hate_speech("train"), load_korean_hate_speech("dev")
+    folds = stratified_folds(train["label"], n_folds=5, seed=0)
+    seen_in_selection = set()
+    for fold_train, fold_valid in folds:
+        assert max(fold_train.max(), fold_valid.max()) < len(train)
+        seen_in_selection |= set(train["text"].iloc[fold_train]) | set(train["text"].iloc[fold_valid])
+    assert seen_in_selection == set(train["text"])
+    assert not seen_in_selection & set(dev["text"])   # the held-out comments never train or select

@@ -94,10 +94,20 @@ def read_nsmc(path):
 HATE_SPEECH_LABELS = ("none", "offensive", "hate")
 
 
+def _unquote_csv(field):
+    """``"a ""b"" c"`` -> ``a "b" c``; any other field (a lone or unpaired quote) stays as it is."""
+    inner = field[1:-1]
+    if len(field) >= 2 and field[0] == field[-1] == '"' and '"' not in inner.replace('""', ""):
+        return inner.replace('""', '"')
+    return field
+
+
 def read_korean_hate_speech(path):
     """Read a kocohub/korean-hate-speech labelled TSV (``comments<TAB>contain_gender_bias<TAB>
     bias<TAB>hate``) into columns text and label: 0 none, 1 offensive, 2 hate
-    (``HATE_SPEECH_LABELS``). The same robustness as ``read_nsmc``.
+    (``HATE_SPEECH_LABELS``). The same robustness as ``read_nsmc``, and one difference: the
+    real files wrap a comment that contains ``"`` in quotes and double the inner ones
+    (``"a ""b"" c"``), as CSV does; such a comment is unwrapped to ``a "b" c``.
     """
     source = (f"Call utils.data.load_korean_hate_speech('train' or 'dev') to download it, or get "
               f"labeled/{Path(path).name} from https://github.com/kocohub/korean-hate-speech.")
@@ -110,7 +120,7 @@ def read_korean_hate_speech(path):
         if not comment.strip():
             empty += 1
             continue
-        texts.append(comment)
+        texts.append(_unquote_csv(comment))
         labels.append(HATE_SPEECH_LABELS.index(hate.strip()))
     return _frame(texts, labels, empty, path, "read_korean_hate_speech")
 

@@ -239,13 +239,21 @@ def _step_inputs(batch, device):
 def train_loop(model, train_loader, valid_loader, *, epochs=3, lr=2e-5, head_lr=None,
                weight_decay=0.01, warmup_ratio=0.1, schedule="linear", max_grad_norm=1.0,
                accumulation_steps=1, patience=None, loss_fn=None, device=None, amp=None,
-               checkpoint=None, optimizer=None):
+               checkpoint=None, optimizer=None, save_state=None, resume_from=None, stop_after=None):
     """Train ``model`` and return its history (per-epoch losses, accuracies, lr, training seconds).
 
     AdamW (or the given ``optimizer``), warmup then ``schedule`` decay, gradient clipping at
     ``max_grad_norm``, ``accumulation_steps`` batches per update, mixed precision on a GPU
     (``amp``), early stopping after ``patience`` epochs without a better validation accuracy.
-    The best epoch's weights are restored at the end (and saved to ``checkpoint`` if given).
+    The best epoch's weights are restored at the end (and saved to ``checkpoint`` if given:
+    weights only, a ``state_dict`` for inference).
+
+    ``save_state``: a file that receives the full training state after every epoch (model,
+    optimizer, scheduler, gradient scaler, epoch, history, early stopping, best weights and
+    the torch / CUDA / numpy / Python random states). ``resume_from``: such a file; training
+    goes on after its epoch and ends as the uninterrupted run would have (same settings and
+    data, on the same kind of device). ``stop_after``: end this call after that epoch, e.g. to
+    continue in a later session; the schedule still spans ``epochs``.
     """
     device = device or torch_device()
     amp = device.type == "cuda" if amp is None else amp
@@ -259,8 +267,23 @@ def train_loop(model, train_loader, valid_loader, *, epochs=3, lr=2e-5, head_lr=
     scaler = torch.amp.GradScaler(device.type, enabled=amp)
     is_main = _rank_and_world()[0] == 0
     history, stopper, best_state = new_history(), EarlyStopping(patience, mode="max"), None
+    settings = {"epochs": epochs, "accumulation_steps": accumulation_steps,
+                "train_batches": len(train_loader), "schedule": schedule, "warmup_ratio": warmup_ratio}
+    first_epoch = 1
+    if resume_from:
+        state = _read_training_state(resume_from, settings)
+        _unwrap(model).load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        scaler.load_state_dict(state["scaler"])
+        history, best_state = state["history"], state["best_state"]
+        vars(stopper).update(state["early_stopping"])
+        set_random_states(state["random"])
+        first_epoch = epochs + 1 if stopper.should_stop else state["epoch"] + 1
+        if is_main:
+            print(f"resumed from {resume_from}: epoch {state['epoch']} of {epochs} done")
 
-    for epoch in range(1, epochs + 1):
+    for epoch in range(first_epoch, epochs + 1):
         if hasattr(train_loader.batch_sampler, "set_epoch"):
             train_loader.batch_sampler.set_epoch(epoch)
         model.train()
@@ -306,13 +329,76 @@ def train_loop(model, train_loader, valid_loader, *, epochs=3, lr=2e-5, head_lr=
             print(f"epoch {epoch}: train loss {loss_sum / seen:.4f} acc {correct / seen:.4f} | "
                   f"valid loss {valid['loss']:.4f} acc {valid['accuracy']:.4f} | "
                   f"{history['seconds'][-1]:.1f}s")
+        if save_state and is_main:
+            _write_training_state(save_state, {
+                "epoch": epoch, "settings": settings, "model": _unwrap(model).state_dict(),
+                "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                "scaler": scaler.state_dict(), "history": history, "best_state": best_state,
+                "early_stopping": {k: getattr(stopper, k) for k in ("best", "best_epoch", "bad_epochs")}, "random": random_states()})
         if stopper.should_stop:
             if is_main:
                 print(f"early stopping: no better validation accuracy for {patience} epochs; "
                       f"keeping epoch {stopper.best_epoch}")
             break
+        if stop_after is not None and epoch >= stop_after and epoch < epochs:
+            if is_main:
+                print(f"stopping after epoch {epoch} of {epochs}" +
+                      (f"; resume with resume_from={str(save_state)!r}" if save_state else ""))
+            break
     _unwrap(model).load_state_dict(best_state)
     return history
+
+
+def random_states():
+    """Every random state training draws from: torch (CPU and CUDA), numpy and Python.
+
+    Tensors and plain numbers only, so ``torch.load(..., weights_only=True)`` reads them back.
+    """
+    import random
+
+    import numpy as np
+
+    kind, keys, position, has_gauss, cached = np.random.get_state()
+    return {"torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "numpy": [kind, torch.from_numpy(keys.astype("int64")), position, has_gauss, cached],
+            "python": random.getstate()}
+
+
+def set_random_states(states):
+    """Restore what ``random_states`` returned."""
+    import random
+
+    import numpy as np
+
+    torch.set_rng_state(states["torch"])
+    if states["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+    kind, keys, position, has_gauss, cached = states["numpy"]
+    np.random.set_state((kind, keys.numpy().astype("uint32"), position, has_gauss, cached))
+    random.setstate(states["python"])
+
+
+def _write_training_state(path, state):
+    """Save ``state`` to a temporary file first, so an interrupted save never spoils the last good one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".part")
+    torch.save(state, partial)
+    partial.replace(path)
+
+
+def _read_training_state(path, settings):
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"resume_from={str(path)!r}: no such file. It is written by "
+                                f"train_loop(..., save_state=that_path).")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    changed = {k: (state["settings"].get(k), v) for k, v in settings.items() if state["settings"].get(k) != v}
+    if changed:
+        details = ", ".join(f"{k}: saved {old!r}, now {new!r}" for k, (old, new) in changed.items())
+        raise ValueError(f"{path} was saved by a run with other settings ({details}). Resume with "
+                         f"the same settings and data, or start a new run without resume_from.")
+    return state
 
 
 @torch.no_grad()
@@ -341,12 +427,27 @@ def evaluate(model, loader, loss_fn=None, device=None, amp=None):
 # ---------------------------------------------------------------------------- using a model
 
 @torch.no_grad()
-def predict_sentiment(model, tokenizer, texts, label_names=("negative", "positive"), max_len=512,
-                      batch_size=32, device=None):
-    """Classify one text (-> ``Prediction``) or a list of texts (-> list of ``Prediction``).
+def predict_probabilities(model, loader, device=None, amp=None):
+    """``(probabilities, labels)`` over every batch of ``loader``, on the CPU, in the loader's order.
 
-    Texts longer than ``max_len`` tokens are truncated. Runs in eval mode without gradients.
+    ``probabilities`` is (samples, num_classes), each row summing to 1: what classification
+    reports, confusion matrices and ensembles (averaging several models' rows) start from.
+    One process; under DistributedDataParallel use ``evaluate``, which sums over processes.
     """
+    device = device or torch_device()
+    amp = device.type == "cuda" if amp is None else amp
+    model = _unwrap(model).to(device).eval()
+    probabilities, labels = [], []
+    for batch in loader:
+        with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
+            logits = model(**_step_inputs(batch, device)).float()
+        probabilities.append(logits.softmax(-1).cpu())
+        labels.append(batch["label"])
+    return torch.cat(probabilities), torch.cat(labels)
+
+
+def _text_probabilities(model, tokenizer, texts, label_names, max_len, batch_size, device):
+    """Checked texts and label names, and the (texts, num_classes) probabilities; eval mode, no gradients."""
     texts, single = check_texts(texts)
     model = _unwrap(model)
     label_names = check_label_names(label_names, model.classifier.out_features)
@@ -354,15 +455,44 @@ def predict_sentiment(model, tokenizer, texts, label_names=("negative", "positiv
     device = device or next(model.parameters()).device
     was_training = model.training
     model.eval()
-    predictions = []
-    for start in range(0, len(texts), batch_size):
-        token_ids = encode(tokenizer, texts[start:start + batch_size], max_len)
-        batch = pad_batch([(ids, 0) for ids in token_ids], tokenizer.pad_token_id)
-        probs = model(**_step_inputs(batch, device)).float().softmax(-1)   # (batch, num_classes)
-        best_prob, best = probs.max(-1)
-        predictions += [Prediction(label_names[k], p) for k, p in zip(best.tolist(), best_prob.tolist())]
+    probabilities = []
+    with torch.no_grad():
+        for start in range(0, len(texts), batch_size):
+            token_ids = encode(tokenizer, texts[start:start + batch_size], max_len)
+            batch = pad_batch([(ids, 0) for ids in token_ids], tokenizer.pad_token_id)
+            probabilities.append(model(**_step_inputs(batch, device)).float().softmax(-1).cpu())
     model.train(was_training)
+    return texts, single, label_names, torch.cat(probabilities)   # (texts, num_classes)
+
+
+def predict_sentiment(model, tokenizer, texts, label_names=("negative", "positive"), max_len=512,
+                      batch_size=32, device=None):
+    """Classify one text (-> ``Prediction``) or a list of texts (-> list of ``Prediction``).
+
+    Texts longer than ``max_len`` tokens are truncated. Runs in eval mode without gradients.
+    """
+    texts, single, label_names, probabilities = _text_probabilities(
+        model, tokenizer, texts, label_names, max_len, batch_size, device)
+    best_prob, best = probabilities.max(-1)
+    predictions = [Prediction(label_names[k], p) for k, p in zip(best.tolist(), best_prob.tolist())]
     return predictions[0] if single else predictions
+
+
+def predict(model, tokenizer, texts, label_names, max_len=512, batch_size=32, device=None):
+    """A table with one row per text: the text, the predicted label and every class's probability.
+
+    The probability columns are named after ``label_names`` and hold values in [0, 1]
+    (``table.style.format("{:.1%}", subset=label_names)`` shows them as percentages).
+    The same input checks as ``predict_sentiment``.
+    """
+    import pandas as pd
+
+    texts, _, label_names, probabilities = _text_probabilities(
+        model, tokenizer, texts, label_names, max_len, batch_size, device)
+    table = pd.DataFrame(probabilities.numpy(), columns=label_names)
+    table.insert(0, "label", [label_names[k] for k in probabilities.argmax(-1).tolist()])
+    table.insert(0, "text", texts)
+    return table
 
 
 def save_classifier(model, tokenizer, path):
