@@ -232,6 +232,11 @@ def parameter_groups(model, lr, head_lr=None, weight_decay=0.01):
     return list(groups.values())
 
 
+def _on_device(loss_fn, device):
+    """A loss module's class weights (CrossEntropyLoss ``weight``, FocalLoss ``alpha``) move with the model."""
+    return loss_fn.to(device) if isinstance(loss_fn, nn.Module) else loss_fn
+
+
 def _step_inputs(batch, device):
     return {k: v.to(device, non_blocking=True) for k, v in batch.items() if k != "label"}
 
@@ -257,7 +262,7 @@ def train_loop(model, train_loader, valid_loader, *, epochs=3, lr=2e-5, head_lr=
     """
     device = device or torch_device()
     amp = device.type == "cuda" if amp is None else amp
-    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    loss_fn = _on_device(loss_fn or nn.CrossEntropyLoss(), device)
     model.to(device)
     optimizer = optimizer or torch.optim.AdamW(parameter_groups(model, lr, head_lr, weight_decay))
     updates_per_epoch = math.ceil(len(train_loader) / accumulation_steps)
@@ -406,7 +411,7 @@ def evaluate(model, loader, loss_fn=None, device=None, amp=None):
     """Loss and accuracy over every sample of ``loader`` (weighted by samples, all processes)."""
     device = device or torch_device()
     amp = device.type == "cuda" if amp is None else amp
-    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    loss_fn = _on_device(loss_fn or nn.CrossEntropyLoss(), device)
     model = _unwrap(model).to(device).eval()  # no DDP needed: the counts are summed below
     totals = torch.zeros(3, dtype=torch.float64, device=device)  # loss sum, correct, samples
     for batch in loader:
