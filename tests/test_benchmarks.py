@@ -1,0 +1,40 @@
+"""The benchmark command runs end to end in its small size (the targets are not asserted)."""
+import torch
+
+from benchmarks import pytorch_throughput as bench
+from benchmarks import run
+from benchmarks.corpus import MAX_CHARS, nsmc_like_corpus
+
+
+def test_corpus_follows_nsmc_lengths():
+    texts, labels = nsmc_like_corpus(3000, seed=1)
+    lengths = [len(t) for t in texts]
+    assert max(lengths) <= MAX_CHARS and min(lengths) >= 1
+    assert 30 <= sum(lengths) / len(lengths) <= 40
+    assert set(labels) == {0, 1}
+
+
+def test_seed_mask_loop_equals_the_books_vectorised_mask():
+    token_ids = torch.ones(3, 6, dtype=torch.long)
+    valid_length = torch.tensor([6, 2, 4])
+    vectorised = (torch.arange(6)[None, :] < valid_length[:, None]).float()
+    assert torch.equal(bench.gen_attention_mask(token_ids, valid_length), vectorised)
+
+
+def test_without_padding_keeps_batches_uniform_and_tokens_close():
+    token_ids = [[2] + [7] * n + [3] for n in (1, 5, 2, 9, 4, 3)]
+    uniform = bench.without_padding(token_ids, batch_size=3)
+    assert len(uniform) == len(token_ids)
+    for start in (0, 3):
+        assert len({len(ids) for ids in uniform[start:start + 3]}) == 1
+    assert abs(sum(map(len, uniform)) - sum(map(len, token_ids))) <= 2
+
+
+def test_benchmark_command_writes_every_measure(tmp_path):
+    throughput, prep = run.main(["--size", "small", "--out", str(tmp_path / "results.md")])
+    text = (tmp_path / "results.md").read_text()
+    for name in ("book / seed", "padding-free limit", "Preprocessing speed", "Peak memory"):
+        assert name in text
+    assert set(throughput["tokens_per_second"]) == {"seed", "book", "padding-free limit"}
+    assert all(v > 0 for v in throughput["tokens_per_second"].values())
+    assert prep["speedup"] > 0 and prep["memory_ratio"] > 0
