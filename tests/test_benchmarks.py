@@ -31,10 +31,12 @@ def test_without_padding_keeps_batches_uniform_and_tokens_close():
 
 
 def test_benchmark_command_writes_every_measure(tmp_path):
-    throughput, prep = run.main(["--size", "small", "--out", str(tmp_path / "results.md")])
+    throughput, gluon, prep = run.main(["--size", "small", "--out", str(tmp_path / "results.md")])
     text = (tmp_path / "results.md").read_text()
-    for name in ("book / seed", "padding-free limit", "Preprocessing speed", "Peak memory"):
+    for name in ("PyTorch fine-tuning: book / seed", "padding-free limit", "Gluon fine-tuning: book / seed",
+                 "Preprocessing speed", "Peak memory"):
         assert name in text
     assert set(throughput["tokens_per_second"]) == {"seed", "book", "padding-free limit"}
     assert all(v > 0 for v in throughput["tokens_per_second"].values())
+    assert gluon["book_vs_seed"] > 0 and gluon["real_tokens"] == throughput["real_tokens"]
     assert prep["speedup"] > 0 and prep["memory_ratio"] > 0
