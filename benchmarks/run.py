@@ -1,6 +1,6 @@
 """Run the benchmarks and write their results next to the targets.
 
-    python -m benchmarks.run                      # full size, writes benchmarks/results.md
+    python -m benchmarks.run                      # full size: benchmarks/results.md and results.json
     python -m benchmarks.run --size small --out /tmp/results.md   # seconds; what the tests run
 
 Absolute times depend on the machine; the ratios between pipelines measured in one run
@@ -59,7 +59,10 @@ def main(argv=None):
     gluon = gluon_throughput.run(args.size)
     prep = preprocessing.run(args.size)
     args.out.write_text(report(throughput, gluon, prep, args.size), encoding="utf-8")
-    print(f"results written to {args.out}")
+    measured = {"size": args.size, "machine": machine(),
+                "pytorch_throughput": throughput, "gluon_throughput": gluon, "preprocessing": prep}
+    args.out.with_suffix(".json").write_text(json.dumps(measured, indent=2, default=str) + "\n")
+    print(f"results written to {args.out} and {args.out.with_suffix('.json').name}")
     return throughput, gluon, prep
 
 

@@ -435,7 +435,23 @@ def test_train_loop_and_evaluate_under_distributed_data_parallel(tmp_path):
     torch.multiprocessing.spawn(_ddp_worker, args=(2, port, str(tmp_path)), nprocs=2)
     ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=False) for r in (0, 1)]
     assert torch.equal(ranks[0]["weight"], ranks[1]["weight"])  # gradients were averaged
-    assert ranks[0]["train_batches"] == ranks[1]["train_batches"] == 2  # 5 batches -> 2 per rank
+    assert ranks[0]["train_batches"] == ranks[1]["train_batches"] == 3  # global batches of 4: 4, 4, 2
     for rank in ranks:
         assert rank["result"]["n"] == 10  # each process saw half; the counts were summed
     assert ranks[0]["history"]["valid_acc"] == ranks[1]["history"]["valid_acc"]
+
+
+def test_processes_share_each_global_batch_exactly_like_one_process_with_the_whole_batch():
+    lengths = [int(n) for n in torch.randint(3, 60, (203,), generator=torch.Generator().manual_seed(0))]
+    whole = ut.LengthGroupedBatchSampler(lengths, batch_size=12, seed=5)
+    shares = []
+    for rank in range(3):
+        sampler = ut.LengthGroupedBatchSampler(lengths, batch_size=4, seed=5)
+        sampler.rank, sampler.world_size = rank, 3        # what it reads from torch.distributed
+        sampler.set_epoch(2), whole.set_epoch(2)
+        shares.append(list(sampler))
+    assert len({len(s) for s in shares}) == 1            # every process runs the same number of steps
+    for step, batch in enumerate(whole):
+        together = sorted(i for share in shares for i in share[step])
+        assert together == sorted(batch)                 # step by step, the same samples as one process
+    assert sum(len(b) for b in whole) == len(lengths)    # one process keeps every sample

@@ -1,14 +1,21 @@
 """Fine-tune a BERT sentiment classifier from the command line (PyTorch).
 
     python -m utils.finetune --train train.tsv --valid valid.tsv --save my-model
+    torchrun --nproc_per_node=4 -m utils.finetune --train train.tsv ...   # 4 processes (DDP)
 
 The same code as the IMDB chapter, for workshops and servers. ``--help`` lists every
 option. BOOK_MODE=smoke runs it on a tiny random BERT in seconds (for testing a setup);
 TQDM_DISABLE=1 turns the progress bars off (for log files).
+
+Under ``torchrun`` every process trains a copy of the model on its share of each batch
+(DistributedDataParallel: NCCL on GPUs, one per process; gloo on CPUs); ``--batch-size``
+is per process, so the global batch is batch size x processes x accumulation steps.
+Only the first process (rank 0) prints, draws progress bars and saves.
 """
 import argparse
 import csv
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -54,6 +61,10 @@ def build_parser():
                             "(cost grows faster than linearly; BERT's limit is 512)")
     model.add_argument("--dropout", type=float, default=0.1,
                        help="dropout on the pooled [CLS] vector before the classifier")
+    model.add_argument("--bert-dropout", type=float,
+                       help="dropout inside BERT (embeddings, attention, hidden layers); by default "
+                            "the checkpoint's own (0.1 for BERT). 0 makes training deterministic "
+                            "given the data order")
     model.add_argument("--frozen", action="store_true",
                        help="keep BERT's weights fixed and train only the classifier head "
                             "(fast, usually clearly less accurate than fine-tuning)")
@@ -62,7 +73,9 @@ def build_parser():
                             "stored [CLS] vectors (much faster; dropout then acts on fixed features)")
     train = p.add_argument_group("training")
     train.add_argument("--epochs", type=int, default=3, help="maximum number of passes over --train")
-    train.add_argument("--batch-size", type=int, default=32, help="texts per batch")
+    train.add_argument("--batch-size", type=int, default=32,
+                       help="texts per batch and process (under torchrun the global batch is this "
+                            "x the number of processes)")
     train.add_argument("--accumulation-steps", type=int, default=1,
                        help="batches whose gradients are summed before one update "
                             "(effective batch = batch size x this)")
@@ -86,7 +99,7 @@ def build_parser():
     return p
 
 
-def read_table(path, text_column, label_column):
+def read_table(path, text_column, label_column, log=print):
     """Read a TSV/CSV file into columns text, label (raw values); drop and count empty texts."""
     if not path.is_file():
         raise SystemExit(f"error: {path} does not exist. Give the path of a .tsv, .txt or .csv file.")
@@ -107,7 +120,7 @@ def read_table(path, text_column, label_column):
                          f"characters with spaces, or write the file as .csv.")
     empty = table["text"].str.strip() == ""
     if empty.any():
-        print(f"{path}: dropped {int(empty.sum())} rows with an empty text")
+        log(f"{path}: dropped {int(empty.sum())} rows with an empty text")
     return table[~empty].reset_index(drop=True)
 
 
@@ -131,31 +144,89 @@ def label_ids(train_labels, valid_labels, label_names):
     return [mapping[v] for v in train_labels], [mapping[v] for v in valid_labels], names
 
 
+def start_processes():
+    """``(rank, world_size, device)``; under torchrun, join the other processes first.
+
+    torchrun starts one process per GPU (or per CPU worker) and tells each its RANK,
+    LOCAL_RANK (its GPU on this machine) and WORLD_SIZE in the environment.
+    """
+    import torch
+    import torch.distributed as dist
+
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size == 1:
+        return 0, 1, torch_device()
+    if torch.cuda.is_available():
+        device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+        torch.cuda.set_device(device)
+    else:
+        device = torch.device("cpu")
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return dist.get_rank(), world_size, device
+
+
+def largest_difference_between_processes(model):
+    """The largest difference between any process's weights and rank 0's (0 when DDP works)."""
+    import torch
+    import torch.distributed as dist
+
+    weights = torch.cat([p.detach().flatten() for p in model.parameters()])
+    rank0 = weights.clone()
+    dist.broadcast(rank0, src=0)
+    difference = (weights - rank0).abs().max().reshape(1)
+    dist.all_reduce(difference, op=dist.ReduceOp.MAX)
+    return difference.item()
+
+
+def set_bert_dropout(bert, p):
+    """Set every dropout inside BERT (transformers' attention reads its Dropout's ``p`` too)."""
+    import torch
+
+    for module in bert.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = p
+    bert.config.hidden_dropout_prob = bert.config.attention_probs_dropout_prob = p
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.precompute_features and not args.frozen:
         raise SystemExit("error: --precompute-features needs --frozen (fine-tuning changes the features).")
+    if args.precompute_features and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise SystemExit("error: --precompute-features runs in one process (BERT runs once over the "
+                         "data; training the head is then fast). Start it without torchrun.")
+    import torch
     from sklearn.model_selection import train_test_split
+    from torch.nn.parallel import DistributedDataParallel
 
     from utils import pytorch as ut
     from utils.plots import plot_history, use_korean_font
 
-    set_seed(args.seed)
-    train = read_table(args.train, args.text_column, args.label_column)
+    rank, world_size, device = start_processes()
+    log = print if rank == 0 else (lambda *_: None)
+    set_seed(args.seed)  # the same data split and initial weights in every process
+    train = read_table(args.train, args.text_column, args.label_column, log)
     if args.valid:
-        valid = read_table(args.valid, args.text_column, args.label_column)
+        valid = read_table(args.valid, args.text_column, args.label_column, log)
     else:
         train, valid = train_test_split(train, test_size=0.1, random_state=args.seed,
                                         stratify=train["label"])
     train_y, valid_y, names = label_ids(list(train["label"]), list(valid["label"]), args.label_names)
     mode = book_mode()
-    print(f"{mode} mode | train {len(train)} | valid {len(valid)} | labels {names} | "
-          f"device {torch_device()}")
+    global_batch = args.batch_size * world_size * args.accumulation_steps
+    log(f"{mode} mode | train {len(train)} | valid {len(valid)} | labels {names} | device {device}"
+        + (f" | {world_size} processes, global batch {global_batch}" if world_size > 1 else ""))
 
     bert, tokenizer = ut.load_bert("en", model_name=args.model_name)
+    if args.bert_dropout is not None:
+        set_bert_dropout(bert, args.bert_dropout)
     model = ut.BERTClassifier(bert, num_classes=len(names), dropout=args.dropout)
     if args.frozen:
         ut.freeze_bert(model)
+    if world_size > 1:
+        model = DistributedDataParallel(model.to(device),
+                                        device_ids=[device.index] if device.type == "cuda" else None)
+        torch.manual_seed(args.seed + rank)  # same weights, but each process its own dropout masks
 
     def loader(texts, labels, shuffle):
         token_ids = ut.encode(tokenizer, texts, args.max_length)
@@ -163,20 +234,29 @@ def main(argv=None):
                               shuffle=shuffle, seed=args.seed)
     train_loader, valid_loader = loader(train["text"], train_y, True), loader(valid["text"], valid_y, False)
     if args.precompute_features:
-        train_loader = ut.make_feature_loader(*ut.extract_features(model, train_loader),
+        train_loader = ut.make_feature_loader(*ut.extract_features(model, train_loader, device),
                                               args.batch_size, shuffle=True, seed=args.seed)
-        valid_loader = ut.make_feature_loader(*ut.extract_features(model, valid_loader), args.batch_size)
+        valid_loader = ut.make_feature_loader(*ut.extract_features(model, valid_loader, device),
+                                              args.batch_size)
 
     history = ut.train_loop(
         model, train_loader, valid_loader, epochs=args.epochs, lr=args.lr, head_lr=args.head_lr,
         weight_decay=args.weight_decay, warmup_ratio=args.warmup_ratio, schedule=args.schedule,
         max_grad_norm=args.max_grad_norm, accumulation_steps=args.accumulation_steps,
-        patience=args.patience)
+        patience=args.patience, device=device)
 
-    ut.save_classifier(model, tokenizer, args.save)
     record = {"mode": mode, "label_names": names, "best_epoch": history["best_epoch"],
               "best_valid_accuracy": max(history["valid_acc"]), "history": history,
+              "processes": world_size, "global_batch": global_batch,
               "arguments": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
+    if world_size > 1:
+        record["largest_weight_difference_between_processes"] = largest_difference_between_processes(model)
+        log(f"weights on all {world_size} processes agree up to "
+            f"{record['largest_weight_difference_between_processes']:.1e}")
+        torch.distributed.destroy_process_group()
+    if rank != 0:
+        return record
+    ut.save_classifier(model, tokenizer, args.save)
     (args.save / "training.json").write_text(json.dumps(record, indent=2, ensure_ascii=False))
     use_korean_font()
     axes = plot_history(history, title=f"{args.train.name} ({mode})")

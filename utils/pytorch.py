@@ -136,7 +136,10 @@ class LengthGroupedBatchSampler(Sampler):
     """Batches of similar-length samples in random order, so little of each batch is padding.
 
     Shuffles, sorts by length within chunks of ``chunk`` batches, then shuffles the batches.
-    Under DistributedDataParallel each process takes every ``world_size``-th batch.
+    Under DistributedDataParallel the batches are global batches of ``batch_size`` samples
+    per process, and each process takes its share (every ``world_size``-th sample) of each:
+    the processes together see exactly the batches one process with
+    ``batch_size * world_size`` would see.
     """
 
     def __init__(self, lengths, batch_size, shuffle=True, seed=0, chunk=50):
@@ -151,16 +154,18 @@ class LengthGroupedBatchSampler(Sampler):
         generator = torch.Generator().manual_seed(self.seed + self.epoch)
         n = len(self.lengths)
         order = torch.randperm(n, generator=generator).tolist() if self.shuffle else list(range(n))
-        span = self.batch_size * self.chunk
+        global_batch = self.batch_size * self.world_size
+        span = global_batch * self.chunk
         batches = []
         for start in range(0, n, span):
             block = sorted(order[start:start + span], key=self.lengths.__getitem__)
-            batches += [block[i:i + self.batch_size] for i in range(0, len(block), self.batch_size)]
+            batches += [block[i:i + global_batch] for i in range(0, len(block), global_batch)]
         if self.shuffle:
             batches = [batches[i] for i in torch.randperm(len(batches), generator=generator)]
-        if self.shuffle:  # training: every process must run the same number of steps
-            batches = batches[:len(batches) - len(batches) % self.world_size]
-        return batches[self.rank::self.world_size]
+            # training: every process must run every step, so each needs a share of each batch
+            batches = [batch for batch in batches if len(batch) >= self.world_size]
+        shares = [batch[self.rank::self.world_size] for batch in batches]
+        return [share for share in shares if share]
 
     def __iter__(self):
         return iter(self._batches())
@@ -237,6 +242,25 @@ def _on_device(loss_fn, device):
     return loss_fn.to(device) if isinstance(loss_fn, nn.Module) else loss_fn
 
 
+def _autocast(device, amp):
+    """Mixed precision: bfloat16 where the hardware has it (CPUs, GPUs of compute capability 8+:
+    A100, H100, L4, ...), float16 on older GPUs such as Colab's T4 (with a gradient scaler)."""
+    return torch.autocast(device.type, dtype=_amp_dtype(device), enabled=amp)
+
+
+def _amp_dtype(device):
+    if device.type == "cuda" and torch.cuda.get_device_capability(device)[0] < 8:
+        return torch.float16
+    return torch.bfloat16
+
+
+def _sum_over_processes(totals):
+    """A tensor of counts summed over every process of a DDP run (one process: as it is), as numbers."""
+    if dist.is_available() and dist.is_initialized():
+        dist.all_reduce(totals)
+    return totals.tolist()
+
+
 def _step_inputs(batch, device):
     return {k: v.to(device, non_blocking=True) for k, v in batch.items() if k != "label"}
 
@@ -247,9 +271,12 @@ def train_loop(model, train_loader, valid_loader, *, epochs=3, lr=2e-5, head_lr=
                checkpoint=None, optimizer=None, save_state=None, resume_from=None, stop_after=None):
     """Train ``model`` and return its history (per-epoch losses, accuracies, lr, training seconds).
 
-    AdamW (or the given ``optimizer``), warmup then ``schedule`` decay, gradient clipping at
-    ``max_grad_norm``, ``accumulation_steps`` batches per update, mixed precision on a GPU
-    (``amp``), early stopping after ``patience`` epochs without a better validation accuracy.
+    AdamW (or the given ``optimizer``; fused into one kernel on a GPU), warmup then ``schedule``
+    decay, gradient clipping at ``max_grad_norm``, ``accumulation_steps`` batches per update,
+    mixed precision on a GPU (``amp``: bfloat16, or float16 with a gradient scaler on GPUs
+    older than compute capability 8), early stopping after ``patience`` epochs without a
+    better validation accuracy. Under DistributedDataParallel the epoch's training loss and
+    accuracy are summed over all processes.
     The best epoch's weights are restored at the end (and saved to ``checkpoint`` if given:
     weights only, a ``state_dict`` for inference).
 
@@ -264,12 +291,13 @@ def train_loop(model, train_loader, valid_loader, *, epochs=3, lr=2e-5, head_lr=
     amp = device.type == "cuda" if amp is None else amp
     loss_fn = _on_device(loss_fn or nn.CrossEntropyLoss(), device)
     model.to(device)
-    optimizer = optimizer or torch.optim.AdamW(parameter_groups(model, lr, head_lr, weight_decay))
+    optimizer = optimizer or torch.optim.AdamW(parameter_groups(model, lr, head_lr, weight_decay),
+                                               fused=device.type == "cuda")
     updates_per_epoch = math.ceil(len(train_loader) / accumulation_steps)
     total_updates = epochs * updates_per_epoch
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: lr_factor(step, total_updates, int(warmup_ratio * total_updates), schedule))
-    scaler = torch.amp.GradScaler(device.type, enabled=amp)
+    scaler = torch.amp.GradScaler(device.type, enabled=amp and _amp_dtype(device) == torch.float16)
     is_main = _rank_and_world()[0] == 0
     history, stopper, best_state = new_history(), EarlyStopping(patience, mode="max"), None
     settings = {"epochs": epochs, "accumulation_steps": accumulation_steps,
@@ -302,7 +330,7 @@ def train_loop(model, train_loader, valid_loader, *, epochs=3, lr=2e-5, head_lr=
             update_now = i + 1 == group_start + group_size
             sync = contextlib.nullcontext() if update_now or not hasattr(model, "no_sync") else model.no_sync()
             with sync:
-                with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
+                with _autocast(device, amp):
                     logits = model(**_step_inputs(batch, device))
                     loss = loss_fn(logits.float(), labels)
                 scaler.scale(loss / group_size).backward()
@@ -319,6 +347,8 @@ def train_loop(model, train_loader, valid_loader, *, epochs=3, lr=2e-5, head_lr=
             bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.3f}")
 
         train_seconds = time.perf_counter() - started
+        loss_sum, correct, seen = _sum_over_processes(
+            torch.tensor([loss_sum, correct, seen], dtype=torch.float64, device=device))
         valid = evaluate(model, valid_loader, loss_fn, device, amp)
         for key, value in (("epoch", epoch), ("train_loss", loss_sum / seen),
                            ("train_acc", correct / seen), ("valid_loss", valid["loss"]),
@@ -416,14 +446,12 @@ def evaluate(model, loader, loss_fn=None, device=None, amp=None):
     totals = torch.zeros(3, dtype=torch.float64, device=device)  # loss sum, correct, samples
     for batch in loader:
         labels = batch["label"].to(device)
-        with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
+        with _autocast(device, amp):
             logits = model(**_step_inputs(batch, device)).float()
         totals += torch.stack([loss_fn(logits, labels).double() * len(labels),
                                (logits.argmax(-1) == labels).sum().double(),
                                torch.tensor(len(labels), dtype=torch.float64, device=device)])
-    if dist.is_available() and dist.is_initialized():
-        dist.all_reduce(totals)
-    loss_sum, correct, n = totals.tolist()
+    loss_sum, correct, n = _sum_over_processes(totals)
     if n == 0:
         raise ValueError("evaluate() got an empty loader: there is nothing to evaluate.")
     return {"loss": loss_sum / n, "accuracy": correct / n, "n": int(n)}
@@ -444,7 +472,7 @@ def predict_probabilities(model, loader, device=None, amp=None):
     model = _unwrap(model).to(device).eval()
     probabilities, labels = [], []
     for batch in loader:
-        with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
+        with _autocast(device, amp):
             logits = model(**_step_inputs(batch, device)).float()
         probabilities.append(logits.softmax(-1).cpu())
         labels.append(batch["label"])
