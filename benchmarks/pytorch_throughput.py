@@ -58,15 +58,16 @@ def seed_samples(token_ids, labels, pad_id):
     return samples
 
 
-def train_seed(model, samples, batch_size):
-    """The seed tutorial's epoch: AdamW, clipping, a linear warmup schedule; returns seconds."""
+def train_seed(model, samples, batch_size, device=torch.device("cpu")):
+    """The seed tutorial's epoch: AdamW, clipping, a linear warmup schedule, fp32; returns seconds."""
     loader = DataLoader(samples, batch_size=batch_size)
+    model.to(device).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=5e-5)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
     loss_fn = nn.CrossEntropyLoss()
-    model.train()
     started = time.perf_counter()
     for token_ids, valid_length, segment_ids, label in loader:
+        token_ids, segment_ids, label = token_ids.to(device), segment_ids.to(device), label.to(device)
         optimizer.zero_grad()
         out = model(token_ids.long(), valid_length, segment_ids.long())
         loss = loss_fn(out, label.long())
@@ -74,15 +75,19 @@ def train_seed(model, samples, batch_size):
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         scheduler.step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
     return time.perf_counter() - started
 
 
-def train_book(model, token_ids, labels, batch_size, pad_id):
-    """One epoch of ``train_loop`` on length-grouped, dynamically padded batches; returns seconds."""
+def train_book(model, token_ids, labels, batch_size, pad_id, device=torch.device("cpu")):
+    """One epoch of ``train_loop`` on length-grouped, dynamically padded batches; returns seconds.
+
+    On a GPU ``train_loop`` adds mixed precision and the fused AdamW by itself.
+    """
     loader = make_loader(token_ids, labels, batch_size, pad_id, shuffle=True)
     valid = make_loader(token_ids[:batch_size], labels[:batch_size], batch_size, pad_id)
-    history = train_loop(model, loader, valid, epochs=1, lr=5e-5, warmup_ratio=0.0,
-                         device=torch.device("cpu"))
+    history = train_loop(model, loader, valid, epochs=1, lr=5e-5, warmup_ratio=0.0, device=device)
     return history["seconds"][-1]
 
 

@@ -1,4 +1,7 @@
 """The benchmark command runs end to end in its small size (the targets are not asserted)."""
+import json
+
+import pytest
 import torch
 
 from benchmarks import pytorch_throughput as bench
@@ -31,11 +34,16 @@ def test_without_padding_keeps_batches_uniform_and_tokens_close():
 
 
 def test_benchmark_command_writes_every_measure(tmp_path):
-    throughput, gluon, prep = run.main(["--size", "small", "--out", str(tmp_path / "results.md")])
+    results = run.main(["--size", "small", "--out", str(tmp_path / "results.md")])
+    throughput, gluon, prep = (results[k] for k in ("pytorch_throughput", "gluon_throughput", "preprocessing"))
     text = (tmp_path / "results.md").read_text()
-    for name in ("PyTorch fine-tuning: book / seed", "padding-free limit", "Gluon fine-tuning: book / seed",
-                 "Preprocessing speed", "Peak memory"):
+    for name in ("PyTorch fine-tuning (CPU): book / seed", "padding-free limit", "Gluon fine-tuning (CPU): book / seed",
+                 "Preprocessing speed", "Peak memory", "4. BERT-base, one NSMC epoch", "not a GPU measurement"):
         assert name in text
+    assert json.loads((tmp_path / "results.json").read_text()) == json.loads(json.dumps(results, default=str))
+    gpu = results["gpu_throughput"]
+    assert set(gpu["samples_per_second"]) == {"seed", "book"} and gpu["speedup"] > 0
+    assert gpu["epoch_seconds"]["book"] == pytest.approx(150_000 / gpu["samples_per_second"]["book"])
     assert set(throughput["tokens_per_second"]) == {"seed", "book", "padding-free limit"}
     assert all(v > 0 for v in throughput["tokens_per_second"].values())
     assert gluon["book_vs_seed"] > 0 and gluon["real_tokens"] == throughput["real_tokens"]
