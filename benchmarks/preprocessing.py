@@ -1,21 +1,52 @@
 """Benchmark 3: from raw reviews to model inputs, the book's path vs the seed tutorial's.
 
 - seed: gluonnlp's ``BERTSentenceTransform(max_seq_length=64, pad=True)`` called once per
-  review with ``BERTSPTokenizer``, as the KoBERT tutorials do;
-- book: one batched call of ``utils.pytorch.encode`` with ``KoBertTokenizer`` (the same ids,
-  as tests/test_tokenization.py checks), padding left to batching time.
-Speed: reviews per second. Memory: the peak traced allocation while the inputs are built
-and held (tracemalloc sees Python objects and numpy arrays alike).
+  review with ``BERTSPTokenizer``, as the KoBERT tutorials do. Per review it keeps three numpy
+  arrays: token ids padded to 64, the valid length, segment ids padded to 64.
+- book: one call of ``KoBertTokenizer.encode_compact(texts, 64)``: the same ids
+  (tests/test_tokenization.py checks them against gluonnlp's), cut to 64 but not padded,
+  in two flat arrays (every review's ids one after another, and where each review starts).
+  Padding is done per batch (``utils.pytorch.pad_batch``), which also makes the segment ids
+  (all 0 for one sentence) and takes the valid length from each review's length.
+
+Both start from the same corpus (``nsmc_like_corpus``) with the same maximum length (64).
+
+Speed: reviews per second over the first ``reviews_speed`` reviews, after a 100-review
+warm-up; both paths run on one thread (``threads``), on the same CPUs.
+
+Memory: each path runs in a fresh Python process, so neither inherits the other's freed
+memory. After the imports, the corpus and the tokenizer are ready, the process resets the
+kernel's peak-RSS counter (``/proc/self/clear_refs``), builds the inputs of
+``reviews_memory`` reviews and keeps them; the peak RSS (``VmHWM``) minus the RSS before is
+the peak. RSS sees everything (Python objects, numpy, SentencePiece's and MXNet's C++
+allocations), which ``tracemalloc`` would not. Where the counter cannot be reset, the peak
+since the process started (``ru_maxrss``) is used and ``memory_measure`` says so.
+
+The book tokenizes each distinct whitespace-separated chunk of a call once, so its speed
+depends on how often chunks repeat. Speed is therefore measured on two corpora of the same
+length profile that bracket real reviews: ``repetitive`` is made of the bundled sample's few
+thousand words (far more repetition than real NSMC), ``diverse`` appends random syllables so
+that almost every chunk is distinct (less repetition than real text). ``distinct_chunks``
+gives each one's share of distinct chunks. Real NSMC lies between the two; it is not
+measured here (the data cannot be downloaded on the machines that run this).
 """
+import gc
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
 import time
-import tracemalloc
+from pathlib import Path
 
 from benchmarks.corpus import nsmc_like_corpus
-from utils.pytorch import encode
 from utils.tokenization import KoBertTokenizer, sample_korean_sentencepiece
 
 MAX_LEN = 64
 SIZES = {"small": (300, 600), "full": (50_000, 150_000)}   # reviews for speed, for memory
+ROOT = Path(__file__).resolve().parent.parent
+RESULT_PREFIX = "preprocessing-result: "
 
 
 def seed_transform():
@@ -33,31 +64,86 @@ def seed_transform():
 
 def book_transform():
     tokenizer = KoBertTokenizer(sample_korean_sentencepiece())
-    return lambda texts: encode(tokenizer, texts, MAX_LEN)
+    return lambda texts: tokenizer.encode_compact(texts, MAX_LEN)
+
+
+TRANSFORMS = {"seed": seed_transform, "book": book_transform}
+THREADS = {"seed": 1, "book": 1}   # the seed is a Python loop; the book asks SentencePiece for 1
+
+
+def _rss_kib(field):
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(rf"^{field}:\s+(\d+) kB", status, re.MULTILINE).group(1))
+
+
+def _reset_peak_rss():
+    """Make the kernel's peak-RSS counter start again from the current RSS; False if it cannot."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_bytes(transform, texts):
+    """Peak memory (bytes) above the RSS before, while the inputs of ``texts`` are built and held."""
+    gc.collect()
+    before = _rss_kib("VmRSS")
+    reset = _reset_peak_rss()
+    inputs = transform(texts)
+    peak = _rss_kib("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB both
+    del inputs
+    method = ("peak RSS (VmHWM, reset just before)" if reset else "peak RSS since process start (ru_maxrss)")
+    return (peak - before) * 1024, method + " - RSS before; a fresh process per path"
 
 
 def _speed(transform, texts):
-    transform(texts[:100])                                    # warm-up
     started = time.perf_counter()
     transform(texts)
     return len(texts) / (time.perf_counter() - started)
 
 
-def _peak_bytes(transform, texts):
-    tracemalloc.start()
-    inputs = transform(texts)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    del inputs
-    return peak
+def _distinct_share(texts):
+    chunks = [chunk for text in texts for chunk in text.split()]
+    return len(set(chunks)) / len(chunks)
+
+
+def measure(name, n_speed, n_memory, seed=0):
+    """One path's speed and peak memory, in this process (``run`` starts a fresh one per path)."""
+    texts, _ = nsmc_like_corpus(max(n_speed, n_memory), seed)
+    diverse, _ = nsmc_like_corpus(n_speed, seed, diverse=True)
+    transform = TRANSFORMS[name]()
+    transform(texts[:100])                                    # warm-up
+    # memory first: what the speed run frees could be reused without raising the RSS
+    peak, method = _peak_bytes(transform, texts[:n_memory])
+    corpora = {"repetitive": texts[:n_speed], "diverse": diverse}
+    return {"reviews_per_second": {kind: _speed(transform, corpus) for kind, corpus in corpora.items()},
+            "distinct_chunks": {kind: _distinct_share(corpus) for kind, corpus in corpora.items()},
+            "peak_bytes": peak, "memory_measure": method}
+
+
+def _measure_in_fresh_process(name, n_speed, n_memory, seed):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    done = subprocess.run([sys.executable, "-m", "benchmarks.preprocessing", name, str(n_speed), str(n_memory),
+                           str(seed)], cwd=ROOT, env=env, capture_output=True, text=True)
+    lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
+    if done.returncode or not lines:
+        raise RuntimeError(f"benchmark 3, {name} path, failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+    return json.loads(lines[-1][len(RESULT_PREFIX):])
 
 
 def run(size="full", seed=0):
     n_speed, n_memory = SIZES[size]
-    texts, _ = nsmc_like_corpus(max(n_speed, n_memory), seed)
-    transforms = {"seed": seed_transform(), "book": book_transform()}
-    per_second = {name: _speed(t, texts[:n_speed]) for name, t in transforms.items()}
-    peak = {name: _peak_bytes(t, texts[:n_memory]) for name, t in transforms.items()}
+    results = {name: _measure_in_fresh_process(name, n_speed, n_memory, seed) for name in TRANSFORMS}
+    per_second = {name: r["reviews_per_second"] for name, r in results.items()}   # name -> corpus -> value
+    peak = {name: r["peak_bytes"] for name, r in results.items()}
     return {"reviews_speed": n_speed, "reviews_memory": n_memory, "reviews_per_second": per_second,
-            "peak_bytes": peak, "speedup": per_second["book"] / per_second["seed"],
-            "memory_ratio": peak["book"] / peak["seed"]}
+            "speedup": {kind: per_second["book"][kind] / per_second["seed"][kind] for kind in per_second["book"]},
+            "distinct_chunks": results["book"]["distinct_chunks"],
+            "peak_bytes": peak, "memory_ratio": peak["book"] / peak["seed"], "threads": THREADS,
+            "cpus": len(os.sched_getaffinity(0)), "memory_measure": results["book"]["memory_measure"]}
+
+
+if __name__ == "__main__":   # a worker of ``run``: python -m benchmarks.preprocessing seed|book N_SPEED N_MEMORY SEED
+    path, *numbers = sys.argv[1:]
+    print(RESULT_PREFIX + json.dumps(measure(path, *map(int, numbers))))

@@ -45,8 +45,10 @@ def report(results):
                   throughput["book_share_of_limit"] >= 0.9),
              _row("2. Gluon fine-tuning (CPU): book / seed, real tokens per second",
                   f"{gluon['book_vs_seed']:.2f}x", ">= 2x", gluon["book_vs_seed"] >= 2),
-             _row(f"3. Preprocessing speed, {prep['reviews_speed']:,} reviews: book / seed",
-                  f"{prep['speedup']:.2f}x", ">= 10x", prep["speedup"] >= 10),
+             *(_row(f"3. Preprocessing speed, {prep['reviews_speed']:,} reviews, {kind} words "
+                    f"({prep['distinct_chunks'][kind]:.0%} distinct): book / seed",
+                    f"{prep['speedup'][kind]:.2f}x", ">= 10x", prep["speedup"][kind] >= 10)
+               for kind in ("repetitive", "diverse")),
              _row(f"3. Peak memory, {prep['reviews_memory']:,} reviews: book / seed",
                   f"{prep['memory_ratio']:.2f}", "<= 0.33", prep["memory_ratio"] <= 1 / 3)]
     if gpu:
@@ -56,7 +58,11 @@ def report(results):
                           f"< {GPU_EPOCH_TARGET_SECONDS} s on an H100-class GPU",
                           gpu["epoch_seconds"]["book"] < GPU_EPOCH_TARGET_SECONDS))
     lines += ["", "Timings vary by a few percent from run to run; a share of the padding-free limit above 100% "
-              "means the two are equal within that noise."]
+              "means the two are equal within that noise.", "",
+              "Benchmark 3's book path tokenizes each distinct word once per call, so its speed depends on how "
+              "often words repeat: the repetitive corpus repeats the bundled sample's few thousand words (more "
+              "than real reviews do), the diverse one makes almost every word distinct (less than real text). "
+              "Real NSMC lies between the two rows."]
     if not gpu:
         lines += ["", "Not measured: 4 (BERT-base on a GPU; this machine has none). Run this command on a GPU "
                   "machine to measure it."]

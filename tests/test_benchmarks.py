@@ -47,4 +47,5 @@ def test_benchmark_command_writes_every_measure(tmp_path):
     assert set(throughput["tokens_per_second"]) == {"seed", "book", "padding-free limit"}
     assert all(v > 0 for v in throughput["tokens_per_second"].values())
     assert gluon["book_vs_seed"] > 0 and gluon["real_tokens"] == throughput["real_tokens"]
-    assert prep["speedup"] > 0 and prep["memory_ratio"] > 0
+    assert set(prep["speedup"]) == {"repetitive", "diverse"} and prep["memory_ratio"] > 0
+    assert prep["distinct_chunks"]["diverse"] > 0.8 and prep["distinct_chunks"]["repetitive"] < 0.6

@@ -283,6 +283,67 @@ def test_accumulating_two_batches_of_two_equals_one_batch_of_four():
     assert same_weights(trained(2, 2, data), trained(4, 1, data), atol=1e-5)
 
 
+TWO_CPUS = [mx.cpu(0), mx.cpu(1)]  # two MXNet contexts on one CPU: data parallelism without GPUs
+
+
+def test_two_contexts_make_the_same_update_as_one_context_with_the_whole_batch(monkeypatch):
+    # 7 samples of uneven lengths in one batch: split_and_load(even_split=False) gives the
+    # contexts 4 and 3 of them, so a loop that averaged each context's gradient over its own
+    # part (instead of over all 7) would weigh the samples unequally and move the weights
+    # elsewhere; with an even split that mistake would only scale the gradient, which Adam
+    # nearly ignores, but not the global norm that clipping computes (recorded here).
+    data = samples([4, 9, 5, 12, 3, 7, 6], labels=[0, 1, 1, 0, 1, 0, 1])
+    loader = G.make_dataloader(data, 7, 0)
+    norms, grad_copies, clip = [], [], nlp.utils.clip_grad_global_norm
+
+    def recording_clip(params, max_norm):  # train_loop calls it after allreduce_grads()
+        grad_copies.append([[grad.asnumpy() for grad in p.list_grad()] for p in params])
+        norm = clip(params, max_norm)
+        norms.append(float(norm.asscalar()))
+        return norm
+
+    monkeypatch.setattr(nlp.utils, "clip_grad_global_norm", recording_clip)
+    start = weights(tiny_net())
+    one, two = tiny_net(), tiny_net()  # the same initial weights, on one CPU context
+    run(one, loader, loader, lr=1e-3, max_grad_norm=1e-3)  # clipping at work: the norm is larger
+    run(two, loader, loader, lr=1e-3, max_grad_norm=1e-3, ctx=TWO_CPUS)
+
+    assert len(norms) == 2 and norms[0] > 1e-3
+    assert norms[1] == pytest.approx(norms[0], rel=1e-6)  # the gradient of all 7 samples, once
+    # every context's copy of every gradient is the same sum (equal copies + equal gradients:
+    # equal updates); the weights' copies below are equal anyway, since train_loop ends by
+    # restoring the best epoch's weights into every copy
+    assert all(len(copies) == 2 and np.array_equal(*copies) for copies in grad_copies[1])
+    one_weights = weights(one)
+    assert not same_weights(one_weights, start, atol=1e-5)  # one update moved the weights
+    for name, param in two._collect_params_with_prefix().items():
+        copy_0, copy_1 = (array.asnumpy() for array in param.list_data())
+        assert param.list_ctx() == TWO_CPUS
+        np.testing.assert_array_equal(copy_0, copy_1)
+        # float32 rounding differs with the parts' shapes: 1e-6 relative (1e-9 absolute near 0)
+        np.testing.assert_allclose(copy_0, one_weights[name], rtol=1e-6, atol=1e-9, err_msg=name)
+
+
+def test_evaluate_and_predict_on_two_contexts_agree_with_one():
+    net, tokenizer = tiny_net(seed=6), tiny_tokenizer()
+    # a tiny random BERT gives every text almost the same [CLS] vector: larger output weights
+    # spread the probabilities, so that comparing them in order can tell texts apart
+    for weight in (net.bert.pooler.weight, net.classifier.weight):
+        weight.set_data(weight.data() * 30)
+    data = samples([4, 6, 5, 7, 8])
+    loader = G.make_dataloader(data, 2, 0)  # the last batch has 1 sample: fewer than contexts
+    net.collect_params().reset_ctx(TWO_CPUS)
+    on_two = G.evaluate(net, loader, ctx=TWO_CPUS)
+    assert on_two == pytest.approx(G.evaluate(net, loader, ctx=CPU), rel=1e-6)
+    texts = ["a great fun movie", "boring plot", "bad", "the plot"]  # batch_size 3: 2+1, then 1
+    on_two = G.predict_sentiment(net, tokenizer, texts, batch_size=3, ctx=TWO_CPUS)
+    on_one = G.predict_sentiment(net, tokenizer, texts, batch_size=3, ctx=CPU)
+    assert np.diff(sorted(p.probability for p in on_one)).min() > 2e-6  # the texts differ
+    assert [p.label for p in on_two] == [p.label for p in on_one]  # in the texts' order
+    np.testing.assert_allclose([p.probability for p in on_two], [p.probability for p in on_one],
+                               rtol=1e-6)
+
+
 def test_no_weight_decay_on_layer_norm_and_biases():
     net = tiny_net()
     loader = G.make_dataloader(samples([4, 5]), 2, 0)
@@ -387,3 +448,11 @@ def test_saved_classifier_gives_the_same_probabilities_in_a_fresh_process(tmp_pa
     np.testing.assert_allclose(after, before, rtol=1e-6)
     with pytest.raises(FileNotFoundError, match="save_classifier"):
         G.load_classifier(tmp_path / "nowhere")
+
+
+def test_two_contexts_train_on_a_batch_with_fewer_samples_than_contexts():
+    loader = G.make_dataloader(samples([4, 9, 5], labels=[0, 1, 1]), 2, 0)  # batches of 2 and 1
+    one, two = tiny_net(), tiny_net()
+    run(one, loader, loader, lr=1e-3)
+    run(two, loader, loader, lr=1e-3, ctx=TWO_CPUS)   # the second batch leaves cpu(1) without a sample
+    assert same_weights(weights(one), weights(two), atol=1e-6)

@@ -1,11 +1,14 @@
+import random
+import sys
 import unicodedata
 
 import pytest
 from transformers import BertTokenizerFast
 
+from utils import tokenization
 from utils.data import load_imdb, load_nsmc
-from utils.tokenization import (KOBERT_SPECIAL_TOKENS, KoBertTokenizer, train_wordpiece,
-                                train_korean_sentencepiece)
+from utils.tokenization import (KOBERT_SPECIAL_TOKENS, KoBertTokenizer, TokenIds, bert_basic_words,
+                                train_wordpiece, train_korean_sentencepiece)
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +118,119 @@ def test_same_ids_as_gluonnlp_bertsptokenizer_and_sentence_transform(sp_model_fi
             ours = ko_tokenizer(text, second, max_length=max_len, padding="max_length")
             assert (ours["input_ids"], ours["token_type_ids"]) == (token_ids.tolist(), segment_ids.tolist()), text
             assert sum(ours["attention_mask"]) == valid_length, text
+
+
+def _random_texts(n, seed):
+    """Random strings: NSMC-like Hangul runs with odd characters in them, and strings of anything."""
+    rng = random.Random(seed)
+
+    def run(start, end):
+        return lambda: chr(rng.randint(start, end))
+
+    def one_of(chars):
+        return lambda: rng.choice(chars)
+
+    hangul, jamo = run(0xAC00, 0xD7A3), one_of("ㅋㅎㅠㅜㅡㄷㄱㅏㅣ")
+    odd_spaces_and_controls = "\x7f\x85\xa0\xad\u1680\u2000\u200b\u200d\u2028\u2029\u202f\u3000\ufeff\ufffd\u3164\u2581"
+    emoji = ["😀", "👍", "👍🏻", "😭", "🔥", "👨\u200d👩\u200d👧", "🇰🇷", "❤️", "♥", "♡", "★", "♬"]
+    kinds = [  # (weight, character maker)
+        (8, hangul), (2, run(0x3131, 0x318E)), (1, run(0x1100, 0x11FF)), (2, jamo),
+        (3, one_of("abcxyzABCXYZ0123456789")), (3, one_of("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")),
+        (1, one_of("éèçñüÅøßæœıİǅﬁﬀ¨´¯¸˘˚˜")), (1, run(0x300, 0x36F)),       # accents, combining marks
+        (2, one_of("…‥·•「」『』〈〉《》【】‘’“”–—―¡¿※〜～・℃№™㎏㈜①⑴½²")), (2, one_of(emoji)),
+        (1, run(0x4E00, 0x9FFF)), (1, run(0xF900, 0xFAFF)), (1, run(0x2F00, 0x2FD5)),  # CJK, Kangxi
+        (1, run(0x3200, 0x33FF)), (1, run(0xFF01, 0xFFEE)),                       # enclosed, full width
+        (1, run(0xE000, 0xF8FF)), (1, run(0, 0x20)), (1, one_of(odd_spaces_and_controls)),
+        (1, lambda: chr(rng.choice([rng.randint(0x20, 0xD7FF), rng.randint(0xE000, 0x2FFFF)]))),  # anything
+        (6, one_of(" ")),
+    ]
+    weights, makers = zip(*kinds)
+
+    def review_char():   # mostly Hangul syllables, a few odd characters
+        return (hangul if rng.random() < 0.7 else rng.choice([jamo, *makers]))()
+
+    def text():
+        if rng.random() < 0.3:
+            return "".join(review_char() for _ in range(rng.randint(1, 40)))
+        return "".join(rng.choices(makers, weights)[0]() for _ in range(rng.randint(0, 40)))
+
+    return [text() for _ in range(n)]
+
+
+def test_same_ids_as_gluonnlp_on_random_strings(sp_model_file, ko_tokenizer):
+    """The chunk cache and the fast path for plain Hangul/ASCII change no id, whatever the text."""
+    import gluonnlp as nlp
+    from utils.gluon import BERTSPTokenizer
+
+    vocab = nlp.vocab.BERTVocab.from_sentencepiece(str(sp_model_file), padding_token="[PAD]")
+    gluon_tokenizer = BERTSPTokenizer(str(sp_model_file), vocab, lower=False)
+    texts = _random_texts(400, seed=7) + ["a\x0bb 좋\x1c다 x\x85y", "ㅋㅋ\u2028ㅋ 최고\xa0최고", "ᄏ\u200bㅋ"]
+    for max_len in (16, 512):
+        single = nlp.data.BERTSentenceTransform(gluon_tokenizer, max_seq_length=max_len, pad=False, pair=False)
+        expected = []
+        for text in texts:
+            token_ids, valid_length, _ = single((text,))
+            expected.append(token_ids.tolist()[:valid_length])
+        assert ko_tokenizer(texts, max_length=max_len)["input_ids"] == expected   # one call: chunks cached
+        assert ko_tokenizer.encode_compact(texts, max_len).tolist() == expected
+        assert [ko_tokenizer.encode(text, max_length=max_len) for text in texts] == expected
+    pair = nlp.data.BERTSentenceTransform(gluon_tokenizer, max_seq_length=64, pad=True, pair=True)
+    seconds = [text if ko_tokenizer.tokenize(text) else "빈 문장 대신" for text in reversed(texts)]
+    ours = ko_tokenizer(texts, seconds, max_length=64, padding="max_length")
+    for text, second, ids, types in zip(texts, seconds, ours["input_ids"], ours["token_type_ids"]):
+        token_ids, _, segment_ids = pair((text, second))
+        assert (ids, types) == (token_ids.tolist(), segment_ids.tolist()), text
+
+
+def test_bert_basic_words_is_gluonnlps_basic_tokenizer():
+    import utils.env  # noqa: F401  (numpy aliases for MXNet)
+    from gluonnlp.data.fast_bert_tokenizer import BasicTokenizer
+
+    gluon_words = BasicTokenizer(lower=False).tokenize
+    code_points = [*range(0, 0x3400), *range(0x3400, 0x30000, 7), *range(0xE000, 0xF900, 97), 0x10FFFD]
+    for cp in code_points:
+        if not 0xD800 <= cp <= 0xDFFF:
+            text = f"a{chr(cp)}b 가{chr(cp)}"
+            assert bert_basic_words(text) == gluon_words(text), hex(cp)
+
+
+def test_whitespace_that_bert_deletes_is_the_set_the_chunk_cache_avoids():
+    """The chunk cache encodes the pieces of ``str.split()`` one by one; that is exact wherever
+    str.split() cuts and BERT cuts too. The characters where it does not are exactly those
+    ``_SPLIT_BUT_DELETED_BY_BERT`` sends the exact way."""
+    whitespace = [chr(cp) for cp in range(sys.maxunicode + 1) if chr(cp).isspace()]
+    joined = {char for char in whitespace if bert_basic_words(f"a{char}b") == ["ab"]}
+    assert all(bert_basic_words(f"a{char}b") in (["ab"], ["a", "b"]) for char in whitespace)
+    assert joined == {char for char in whitespace if tokenization._SPLIT_BUT_DELETED_BY_BERT.fullmatch(char)}
+
+
+def test_plain_chunks_take_the_fast_path_with_the_same_words():
+    for chunk in ("영화", "최고!!", "ㅋㅋㅋ", "10/10", "CG가", "(주)", "a-b_c", "뭐야..."):
+        assert tokenization._PLAIN_CHUNK.fullmatch(chunk)
+        fast = [unicodedata.normalize("NFD", word) for word in tokenization._PLAIN_WORD.findall(chunk)]
+        assert fast == bert_basic_words(chunk), chunk
+    for chunk in ("아…", "♥", "café", "韓國", "ㅤ", "😀"):   # these take bert_basic_words
+        assert not tokenization._PLAIN_CHUNK.fullmatch(chunk)
+
+
+def test_encode_compact_holds_the_same_ids_as_lists(ko_tokenizer, monkeypatch):
+    texts = load_nsmc("train")["text"].tolist()[:300] + ["", "😀", "최고 " * 100]
+    as_lists = ko_tokenizer(texts, max_length=24)["input_ids"]
+    compact = ko_tokenizer.encode_compact(texts, max_length=24)
+    assert isinstance(compact, TokenIds) and len(compact) == len(texts) and compact.flat.dtype.name == "int32"
+    assert compact.tolist() == as_lists and list(compact) == as_lists
+    assert compact[-1] == as_lists[-1] and len(compact[-1]) == 24 and compact[len(texts) - 3] == [2, 3]
+    assert compact[10:20].tolist() == as_lists[10:20] and compact[5:5].tolist() == []
+    assert compact[::50] == as_lists[::50]
+    assert compact.lengths().tolist() == [len(ids) for ids in as_lists]
+    with pytest.raises(IndexError):
+        compact[len(texts)]
+    with pytest.raises(TypeError, match="list of texts"):
+        ko_tokenizer.encode_compact("한 문장")
+    # a cache that fills up and is emptied between blocks changes nothing
+    monkeypatch.setattr(tokenization, "_MAX_CACHED_CHUNKS", 10)
+    rows = ko_tokenizer._piece_id_rows(texts, block_size=7)
+    assert [[2] + list(memoryview(row).cast("i"))[:22] + [3] for row in rows] == as_lists
 
 
 def test_gluonnlp_bertsptokenizer_is_repaired_for_todays_sentencepiece(sp_model_file):

@@ -6,8 +6,12 @@ batching, the training loop, evaluation, prediction, and saving. The learning-ra
 schedule, early stopping, the history and the input checks are shared with
 utils/pytorch.py and live in utils/training.py.
 
-Shapes: B = batch size, T = tokens in the batch's longest sequence, H = hidden units,
-C = number of classes.
+Every ``ctx`` argument takes one MXNet context or a list of them (e.g. ``[mx.gpu(0),
+mx.gpu(1)]``): data parallelism, where each context holds a copy of the parameters and
+works on its part of every batch.
+
+Shapes: B = batch size, B_c = the samples of a batch on one context, T = tokens in the
+batch's longest sequence, H = hidden units, C = number of classes.
 """
 import json
 import math
@@ -42,6 +46,13 @@ SMOKE_BERT = dict(num_layers=2, units=64, hidden_size=256, num_heads=2, max_leng
 SPECIAL_TOKENS = ("[UNK]", "[PAD]", "[CLS]", "[SEP]", "[MASK]")
 
 
+def _contexts(ctx):
+    """``ctx`` as a list: None -> [the GPU if there is one, else the CPU]; one context -> [it]."""
+    if ctx is None:
+        return [mx_context()]
+    return list(ctx) if isinstance(ctx, (list, tuple)) else [ctx]
+
+
 # ----------------------------------------------------------------------------- the encoder
 
 def build_bert(config, vocab_size, ctx=None):
@@ -49,8 +60,9 @@ def build_bert(config, vocab_size, ctx=None):
 
     ``config`` has the keys of ``SMOKE_BERT``. The feed-forward activation is gluonnlp's
     'gelu', which is the exact (erf) GELU, the same as Hugging Face's ``hidden_act="gelu"``.
+    ``ctx``: one context or a list; the weights get one identical copy per context.
     """
-    ctx = ctx or mx_context()
+    ctxs = _contexts(ctx)
     encoder = nlp.model.BERTEncoder(
         num_layers=config["num_layers"], units=config["units"], hidden_size=config["hidden_size"],
         max_length=config["max_length"], num_heads=config["num_heads"], dropout=config["dropout"],
@@ -59,10 +71,12 @@ def build_bert(config, vocab_size, ctx=None):
         encoder, vocab_size, token_type_vocab_size=config["token_type_vocab_size"],
         units=config["units"], embed_size=config["units"],
         use_pooler=True, use_decoder=False, use_classifier=False)
-    bert.initialize(mx.init.Normal(0.02), ctx=ctx)
+    bert.initialize(mx.init.Normal(0.02), ctx=ctxs)
     # Gluon learns some weight shapes at the first call ("deferred initialisation");
-    # one call on a 2-token input gives every weight its shape, so set_data can fill it.
-    bert(mx.nd.ones((1, 2), ctx=ctx), mx.nd.zeros((1, 2), ctx=ctx), mx.nd.array([2], ctx=ctx))
+    # one call on a 2-token input gives every weight its shape (on every context), so
+    # set_data can fill it.
+    first = ctxs[0]
+    bert(mx.nd.ones((1, 2), ctx=first), mx.nd.zeros((1, 2), ctx=first), mx.nd.array([2], ctx=first))
     return bert
 
 
@@ -260,6 +274,7 @@ def load_bert(lang="en", ctx=None):
     smoke: a tiny random BERT (``SMOKE_BERT``) and a tokenizer of the same kind trained on
     the language's bundled sample (the same files as utils.pytorch's, so the ids agree).
     full: the pretrained weights (see ``_pretrained_bert``).
+    ``ctx``: one context or a list (a copy of the weights on each).
     """
     if lang not in ZOO_DATASETS:
         raise ValueError(f"lang={lang!r}: the Gluon chapters have a BERT for {list(ZOO_DATASETS)}.")
@@ -299,7 +314,8 @@ class BERTClassifier(gluon.HybridBlock):
         with self.name_scope():
             self.dropout = gluon.nn.Dropout(dropout)  # active only under autograd.record()
             self.classifier = gluon.nn.Dense(num_classes, in_units=units)
-        # BERT is already initialised (pretrained or random); only the new layer needs it.
+        # BERT is already initialised (pretrained or random); only the new layer needs it,
+        # on the same contexts as BERT's weights.
         self.classifier.initialize(mx.init.Normal(0.02), ctx=bert.word_embed[0].weight.list_ctx())
 
     def hybrid_forward(self, F, token_ids, segment_ids, valid_length):
@@ -338,8 +354,17 @@ def make_dataloader(samples, batch_size, pad_id, shuffle=False, fixed_len=None, 
     return gluon.data.DataLoader(dataset, batch_sampler=sampler, batchify_fn=batchify)
 
 
-def _on(ctx, batch):
-    return [array.as_in_context(ctx) for array in batch]
+def _split(batch, ctxs):
+    """Cut a batch into one part per context and move each part there (data parallelism).
+
+    Returns ``[(token_ids, valid_length, segment_ids, labels), ...]``, one tuple per context.
+    ``even_split=False``: the parts differ by at most one sample, so any batch size works; a
+    batch with fewer samples than contexts uses only as many contexts as it has samples.
+    With one context the "part" is the whole batch.
+    """
+    ctxs = ctxs[:len(batch[0])]
+    per_array = [gluon.utils.split_and_load(array, ctxs, even_split=False) for array in batch]
+    return list(zip(*per_array))  # per_array[k][c]: array k's part on context c
 
 
 # ----------------------------------------------------------------------------- training
@@ -350,12 +375,14 @@ def _no_weight_decay(param):
 
 
 def _snapshot(net):
-    return {name: param.data().copy() for name, param in net.collect_params().items()}
+    # the copies on all contexts are equal (the same gradients, the same updates): keep the first
+    return {name: param.data(param.list_ctx()[0]).copy()
+            for name, param in net.collect_params().items()}
 
 
 def _restore(net, snapshot):
     for name, param in net.collect_params().items():
-        param.set_data(snapshot[name])
+        param.set_data(snapshot[name])  # into the copy on every context
 
 
 def train_loop(net, train_loader, valid_loader, *, epochs, lr, warmup_ratio=0.1, schedule="linear",
@@ -368,18 +395,31 @@ def train_loop(net, train_loader, valid_loader, *, epochs, lr, warmup_ratio=0.1,
     update, global-norm clipping, and early stopping on validation accuracy.
     ``loss_fn(logits, labels)`` gives one loss per sample (default: softmax cross-entropy).
     ``checkpoint``: a file to keep the best weights in, instead of memory.
+    ``ctx``: one context, or a list for data parallelism: ``net`` gets a copy of its weights
+    on each, every batch is split across them, and ``trainer.allreduce_grads()`` sums the
+    copies' gradients, so each update is the one a single context would make with the
+    whole batch, and the copies stay equal.
     """
     if accumulation_steps < 1:
         raise ValueError(f"accumulation_steps={accumulation_steps}: use 1 (no accumulation) or more.")
     if epochs < 1:
         raise ValueError(f"epochs={epochs}: train for at least one epoch.")
-    ctx = ctx or mx_context()
+    ctxs = _contexts(ctx)
+    if set(net.collect_params().list_ctx()) != set(ctxs):  # e.g. built on one GPU, trained on two
+        net.collect_params().reset_ctx(ctxs)  # one copy of every weight per context
     loss_fn = loss_fn or gluon.loss.SoftmaxCrossEntropyLoss()
     if isinstance(net, gluon.HybridBlock):
         # One cached graph for every batch. Dynamic padding gives batches of different shapes
         # (B, T); MXNet 1.9 re-infers shapes for a new one, so this works (checked on CPU: about
-        # as fast as not hybridizing). A hybridized net needs its inputs on the parameters'
-        # context: batches from DataLoader live on cpu_shared, hence _on(ctx, batch).
+        # as fast as not hybridizing). Not static_alloc=True: it also works with changing shapes
+        # (the same losses, bit for bit), but it keeps one memory plan per context and makes a
+        # new one whenever the shape differs from the last batch's, which with bucketing is
+        # almost every batch. Measured on 2 CPU cores (36 bucketed NSMC-like batches of 32, a
+        # 4-layer 256-unit BERT, the variants interleaved step by step, three runs):
+        # static_alloc took 5-21 % longer than plain hybridize(); static_alloc with
+        # static_shape was -12 % to +3 %, no steady gain. Not measured on a GPU.
+        # A hybridized net needs its inputs on the parameters' context: batches from
+        # DataLoader live on cpu_shared; _split moves them.
         net.hybridize()
     params = [p for p in net.collect_params().values() if p.grad_req != "null"]
     for param in params:
@@ -399,22 +439,33 @@ def train_loop(net, train_loader, valid_loader, *, epochs, lr, warmup_ratio=0.1,
         loss_sum, correct, seen, in_grad = 0.0, 0, 0, 0  # in_grad: samples summed into .grad
         bar = tqdm(train_loader, desc=f"epoch {epoch}/{epochs}", leave=False)
         for i, batch in enumerate(bar):
-            token_ids, valid_length, segment_ids, labels = _on(ctx, batch)
+            parts = _split(batch, ctxs)  # (token_ids, valid_length, segment_ids, labels) per context
             with autograd.record():  # training mode: dropout on
-                logits = net(token_ids, segment_ids, valid_length)  # (B, C)
-                losses = loss_fn(logits, labels)                    # (B,)
-            losses.backward()  # .grad += gradient of the batch's summed loss
-            in_grad += len(labels)
-            loss_sum += losses.sum().asscalar()
-            correct += (logits.argmax(axis=1) == labels.astype("float32")).sum().asscalar()
-            seen += len(labels)
+                logits = [net(token_ids, segment_ids, valid_length)        # (B_c, C) per context
+                          for token_ids, valid_length, segment_ids, _ in parts]
+                losses = [loss_fn(part_logits, labels)                     # (B_c,)
+                          for part_logits, (*_, labels) in zip(logits, parts)]
+            autograd.backward(losses)  # each context's .grad += gradient of its part's summed loss
+            for part_logits, part_losses, (*_, labels) in zip(logits, losses, parts):
+                in_grad += len(labels)
+                loss_sum += part_losses.sum().asscalar()
+                correct += (part_logits.argmax(axis=1) == labels.astype("float32")).sum().asscalar()
+                seen += len(labels)
             if (i + 1) % accumulation_steps == 0 or i + 1 == len(train_loader):
                 trainer.set_learning_rate(lr * lr_factor(step, total_steps, warmup_steps, schedule))
+                # Sum .grad over the contexts: afterwards every copy holds the gradient of all
+                # in_grad samples (with one context there is nothing to sum).
                 trainer.allreduce_grads()
-                for param in params:  # summed over in_grad samples -> their mean
-                    for grad in param.list_grad():
+                for param in params:
+                    for data in param.list_data():
+                        # A context that got no sample (a batch smaller than the context list)
+                        # ran no backward, so MXNet would call its gradient stale and refuse to
+                        # update. It holds the summed gradient now, like the others: mark it fresh
+                        # (ignore_stale_grad=True would skip that copy and let the copies drift).
+                        data._fresh_grad = True
+                    for grad in param.list_grad():  # summed over in_grad samples -> their mean
                         grad /= in_grad
-                if max_grad_norm:
+                if max_grad_norm:  # the norm reads one copy per weight: they are equal now
                     nlp.utils.clip_grad_global_norm(params, max_grad_norm)
                 trainer.update(1)  # the gradients are means already: no further rescaling
                 for param in params:
@@ -424,7 +475,7 @@ def train_loop(net, train_loader, valid_loader, *, epochs, lr, warmup_ratio=0.1,
         bar.close()
         train_seconds = time.time() - start  # training only, as in utils.pytorch
 
-        valid = evaluate(net, valid_loader, loss_fn, ctx)
+        valid = evaluate(net, valid_loader, loss_fn, ctxs)
         for key, value in (("epoch", epoch), ("train_loss", loss_sum / seen),
                            ("train_acc", correct / seen), ("valid_loss", valid["loss"]),
                            ("valid_acc", valid["accuracy"]), ("lr", trainer.learning_rate),
@@ -443,7 +494,7 @@ def train_loop(net, train_loader, valid_loader, *, epochs, lr, warmup_ratio=0.1,
             break
 
     if checkpoint:
-        net.load_parameters(str(checkpoint), ctx=ctx)
+        net.load_parameters(str(checkpoint), ctx=ctxs)
     else:
         _restore(net, best_weights)
     history["best_epoch"] = stopper.best_epoch
@@ -452,16 +503,19 @@ def train_loop(net, train_loader, valid_loader, *, epochs, lr, warmup_ratio=0.1,
 
 def evaluate(net, loader, loss_fn=None, ctx=None):
     """Loss and accuracy over every sample of ``loader`` (per-sample means, not batch means)."""
-    ctx = ctx or mx_context()
+    ctxs = _contexts(ctx)
     loss_fn = loss_fn or gluon.loss.SoftmaxCrossEntropyLoss()
     loss_sum, correct, n = 0.0, 0, 0
     with autograd.pause(train_mode=False):  # no recording, dropout off
         for batch in loader:
-            token_ids, valid_length, segment_ids, labels = _on(ctx, batch)
-            logits = net(token_ids, segment_ids, valid_length)  # (B, C)
-            loss_sum += loss_fn(logits, labels).sum().asscalar()
-            correct += (logits.argmax(axis=1) == labels.astype("float32")).sum().asscalar()
-            n += len(labels)
+            parts = _split(batch, ctxs)
+            # every context starts on its part before the first .asscalar() waits for one
+            logits = [net(token_ids, segment_ids, valid_length)  # (B_c, C) per context
+                      for token_ids, valid_length, segment_ids, _ in parts]
+            for part_logits, (*_, labels) in zip(logits, parts):
+                loss_sum += loss_fn(part_logits, labels).sum().asscalar()
+                correct += (part_logits.argmax(axis=1) == labels.astype("float32")).sum().asscalar()
+                n += len(labels)
     if n == 0:
         raise ValueError("evaluate: the loader gave no samples.")
     return {"loss": loss_sum / n, "accuracy": float(correct) / n, "n": n}
@@ -477,16 +531,16 @@ def predict_sentiment(net, tokenizer, texts, label_names=("negative", "positive"
     limit = bert_config(net.bert)["max_length"]
     if not 3 <= max_len <= limit:
         raise ValueError(f"max_len={max_len}: this BERT reads 3 to {limit} tokens at a time.")
-    ctx = ctx or mx_context()
+    ctxs = _contexts(ctx)
     to_ids = nlp.data.BERTSentenceTransform(tokenizer, max_seq_length=max_len, pad=False, pair=False)
     samples = [(*to_ids((text,)), 0) for text in texts]  # longer texts are cut to max_len tokens
     pad_id = tokenizer.vocab[tokenizer.vocab.padding_token]
     probabilities = []
     with autograd.pause(train_mode=False):
         for batch in make_dataloader(samples, batch_size, pad_id):
-            token_ids, valid_length, segment_ids, _ = _on(ctx, batch)
-            logits = net(token_ids, segment_ids, valid_length)  # (B, C)
-            probabilities.append(mx.nd.softmax(logits, axis=-1).asnumpy())
+            logits = [net(token_ids, segment_ids, valid_length)  # (B_c, C), in the batch's order
+                      for token_ids, valid_length, segment_ids, _ in _split(batch, ctxs)]
+            probabilities += [mx.nd.softmax(x, axis=-1).asnumpy() for x in logits]
     probabilities = np.concatenate(probabilities)  # (N, C)
     predictions = [Prediction(label_names[int(p.argmax())], float(p.max())) for p in probabilities]
     return predictions[0] if single else predictions

@@ -6,8 +6,16 @@ or one trained here whose special tokens sit where KoBERT's do: ``[UNK]``=0, ``[
 ``vocab.txt``, read by transformers' ``BertTokenizerFast``.
 """
 import json
+import os
+import re
+import tempfile
+import unicodedata
+from array import array
+from collections.abc import Sequence
+from itertools import chain
 from pathlib import Path
 
+import numpy as np
 import sentencepiece as spm
 
 KOBERT_SPECIAL_TOKENS = ["[UNK]", "[PAD]", "[CLS]", "[SEP]", "[MASK]"]
@@ -33,15 +41,16 @@ def train_korean_sentencepiece(texts, out_dir, vocab_size=2000):
     normalize = BertNormalizer(strip_accents=True, lowercase=False).normalize_str
     split = BertPreTokenizer().pre_tokenize_str
     lines = [" ".join(word for word, _ in split(normalize(text))) for text in _check_texts(texts)]
-    prefix = Path(out_dir) / "spiece"
-    prefix.parent.mkdir(parents=True, exist_ok=True)
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(lines), model_prefix=str(prefix), vocab_size=vocab_size,
-        model_type="unigram", character_coverage=0.9995, hard_vocab_limit=False,
-        unk_id=0, unk_piece="[UNK]", pad_id=1, pad_piece="[PAD]", bos_id=-1, eos_id=-1,
-        control_symbols=KOBERT_SPECIAL_TOKENS[2:], num_threads=1, minloglevel=2)
-    prefix.with_suffix(".vocab").unlink()
-    return prefix.with_suffix(".model")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir) as scratch:   # see _publish
+        prefix = Path(scratch) / "spiece"
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=iter(lines), model_prefix=str(prefix), vocab_size=vocab_size,
+            model_type="unigram", character_coverage=0.9995, hard_vocab_limit=False,
+            unk_id=0, unk_piece="[UNK]", pad_id=1, pad_piece="[PAD]", bos_id=-1, eos_id=-1,
+            control_symbols=KOBERT_SPECIAL_TOKENS[2:], num_threads=1, minloglevel=2)
+        return _publish(prefix.with_suffix(".model"), out_dir)
 
 
 def train_wordpiece(texts, out_dir, vocab_size=3000, lowercase=True):
@@ -64,23 +73,131 @@ def train_wordpiece(texts, out_dir, vocab_size=3000, lowercase=True):
     lines = [" ".join(word for word, _ in split(normalize(text))) for text in _check_texts(texts)]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    prefix = out_dir / "wordpiece_bpe"
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(lines), model_prefix=str(prefix), vocab_size=vocab_size,
-        model_type="bpe", character_coverage=1.0, hard_vocab_limit=False, unk_id=0,
-        bos_id=-1, eos_id=-1, num_threads=1, minloglevel=2)
-    sp = spm.SentencePieceProcessor(model_file=str(prefix.with_suffix(".model")))
-    pieces = [sp.id_to_piece(i) for i in range(1, sp.get_piece_size())]
-    tokens = [p[1:] if p.startswith("\u2581") else "##" + p for p in pieces if p != "\u2581"]
-    chars = sorted({c for line in lines for c in line if not c.isspace()})
-    tokens += [form for c in chars for form in (c, "##" + c)]
-    vocab = list(dict.fromkeys(BERT_SPECIAL_TOKENS + tokens))  # first occurrence wins
-    for leftover in (".model", ".vocab"):
-        prefix.with_suffix(leftover).unlink()
-    (out_dir / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    config = {"tokenizer_class": "BertTokenizer", "do_lower_case": lowercase, "strip_accents": lowercase}
-    (out_dir / "tokenizer_config.json").write_text(json.dumps(config), encoding="utf-8")
-    return out_dir / "vocab.txt"
+    with tempfile.TemporaryDirectory(dir=out_dir) as scratch:   # see _publish
+        scratch = Path(scratch)
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=iter(lines), model_prefix=str(scratch / "bpe"), vocab_size=vocab_size,
+            model_type="bpe", character_coverage=1.0, hard_vocab_limit=False, unk_id=0,
+            bos_id=-1, eos_id=-1, num_threads=1, minloglevel=2)
+        sp = spm.SentencePieceProcessor(model_file=str(scratch / "bpe.model"))
+        pieces = [sp.id_to_piece(i) for i in range(1, sp.get_piece_size())]
+        tokens = [p[1:] if p.startswith("\u2581") else "##" + p for p in pieces if p != "\u2581"]
+        chars = sorted({c for line in lines for c in line if not c.isspace()})
+        tokens += [form for c in chars for form in (c, "##" + c)]
+        vocab = list(dict.fromkeys(BERT_SPECIAL_TOKENS + tokens))  # first occurrence wins
+        (scratch / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+        config = {"tokenizer_class": "BertTokenizer", "do_lower_case": lowercase, "strip_accents": lowercase}
+        (scratch / "tokenizer_config.json").write_text(json.dumps(config), encoding="utf-8")
+        _publish(scratch / "tokenizer_config.json", out_dir)
+        return _publish(scratch / "vocab.txt", out_dir)
+
+
+def _publish(path, out_dir):
+    """Move a file made in a private scratch folder into ``out_dir`` in one step; return its new path.
+
+    Several processes (torchrun's, or tests run side by side) may train the same smoke
+    tokenizer into the same cache folder at once: each trains in its own scratch folder and
+    ``os.replace`` swaps the finished file in, so no process ever reads a half-written one.
+    """
+    final = Path(out_dir) / path.name
+    os.replace(path, final)
+    return final
+
+
+def _is_cjk_ideograph(cp):
+    """BERT's "Chinese character": the CJK Unified and Compatibility Ideographs blocks."""
+    return (0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0x20000 <= cp <= 0x2A6DF
+            or 0x2A700 <= cp <= 0x2CEAF or 0xF900 <= cp <= 0xFAFF or 0x2F800 <= cp <= 0x2FA1F)
+
+
+def _is_bert_punctuation(char, category):
+    """Unicode punctuation, and every ASCII character that is not a letter, digit or space."""
+    return category[0] == "P" or char in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+
+
+def bert_basic_words(text):
+    """BERT's basic tokenization, keeping case, exactly as gluonnlp 0.10's BERTBasicTokenizer does it.
+
+    Delete NUL, U+FFFD and control/format characters (Cc, Cf); turn tabs, newlines and
+    space separators (Zs) into spaces; put spaces around CJK ideographs; decompose (NFD) and
+    delete non-spacing marks (Mn); put spaces around punctuation; split on whitespace.
+    It reads Python's own Unicode database, as gluonnlp does. tokenizers' BertNormalizer +
+    BertPreTokenizer (used here before) differ from gluonnlp on 138,228 code points: they delete
+    the 137,468 private-use characters, which gluonnlp keeps, and their Unicode tables are older.
+    """
+    cleaned = []
+    for char in text:
+        category = unicodedata.category(char)
+        if char in " \t\n\r" or category == "Zs":
+            cleaned.append(" ")
+        elif char in "\x00\ufffd" or category in ("Cc", "Cf"):
+            continue
+        elif _is_cjk_ideograph(ord(char)):
+            cleaned.append(f" {char} ")
+        else:
+            cleaned.append(char)
+    split = []
+    for char in unicodedata.normalize("NFD", "".join(cleaned)):
+        category = unicodedata.category(char)
+        if category == "Mn":
+            continue
+        split.append(f" {char} " if _is_bert_punctuation(char, category) else char)
+    return "".join(split).split()
+
+
+# Encoding a text is encoding its whitespace-separated chunks one by one and joining the ids:
+# BERT's normalisation changes each character on its own (NFD's reordering of combining marks
+# never crosses a space), then words are cut at whitespace and punctuation, and SentencePiece
+# sees one word at a time. Reviews repeat their chunks ("영화", "진짜", "ㅋㅋ"), so each distinct
+# chunk is encoded once per call. This holds wherever str.split() cuts and BERT cuts too, which
+# is every whitespace character except these control characters, which BERT deletes (joining
+# what is on both sides): a text with one of them is encoded whole.
+_SPLIT_BUT_DELETED_BY_BERT = re.compile("[\x0b\x0c\x1c-\x1f\x85]")
+
+# A chunk of only these characters (ASCII letters, digits and punctuation, Hangul syllables,
+# modern compatibility jamo ㄱ-ㅣ) goes through BERT's normalisation unchanged except that NFD
+# splits Hangul syllables into jamo, and BERT cuts it before and after each ASCII punctuation
+# mark (every ASCII punctuation mark is BERT punctuation). So its words are found with a regular
+# expression, several times faster than ``bert_basic_words``'s loop over characters. Any other
+# chunk (emoji, accents, CJK, other punctuation, ...) takes the general path.
+_PLAIN_CHUNK = re.compile(r"[0-9A-Za-z\uac00-\ud7a3\u3131-\u3163!-/:-@\[-`{-~]+")
+_PLAIN_WORD = re.compile(r"[0-9A-Za-z\uac00-\ud7a3\u3131-\u3163]+|[!-/:-@\[-`{-~]")
+_MAX_CACHED_CHUNKS = 1 << 16   # per call; about 10 MB of cached ids at most
+
+
+class TokenIds(Sequence):
+    """The token ids of many texts in two flat arrays: 4 bytes a token, not ~36 as in a list of ints.
+
+    ``ids[i]`` is text ``i``'s ids as a list (what ``tokenizer(texts)["input_ids"][i]`` is);
+    a slice is again a ``TokenIds``; ``lengths()`` gives every text's number of tokens.
+    ``flat`` holds all ids one text after another and text ``i`` is ``flat[offsets[i]:offsets[i + 1]]``.
+    """
+
+    def __init__(self, flat, offsets):
+        self.flat, self.offsets = flat, offsets
+
+    def __len__(self):
+        return len(self.offsets) - 1
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                return [self[i] for i in range(start, stop, step)]
+            return TokenIds(self.flat, self.offsets[start:max(start, stop) + 1])
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} out of range for {len(self)} texts")
+        index %= len(self)
+        return self.flat[self.offsets[index]:self.offsets[index + 1]].tolist()
+
+    def lengths(self):
+        return np.diff(self.offsets)
+
+    def tolist(self):
+        return [self[i] for i in range(len(self))]
+
+    def __repr__(self):
+        return f"TokenIds({len(self)} texts, {len(self.flat)} tokens)"
 
 
 class KoBertTokenizer:
@@ -94,16 +211,18 @@ class KoBertTokenizer:
 
     It has the parts of the transformers tokenizer API the book uses (``__call__``,
     ``pad_token_id``, ``save_pretrained``/``from_pretrained``, ...) but does not import
-    transformers, so it behaves the same on every transformers version.
+    transformers, so it behaves the same on every transformers version. ``encode_compact``
+    gives the ids of many texts as a ``TokenIds``, in about a ninth of the memory of lists.
+
+    Speed: each distinct whitespace-separated chunk of the texts of one call is tokenized once
+    (see ``_SPLIT_BUT_DELETED_BY_BERT`` for why that gives the same ids), and chunks of plain
+    Hangul and ASCII are split into words by a regular expression (``_PLAIN_CHUNK``).
     """
 
     model_file = "spiece.model"   # the name in skt/kobert-base-v1 and in a saved folder
     model_max_length = 512
 
     def __init__(self, sp_model_file):
-        from tokenizers.normalizers import BertNormalizer
-        from tokenizers.pre_tokenizers import BertPreTokenizer
-
         self.sp = spm.SentencePieceProcessor(model_file=str(sp_model_file))
         ids = [self.sp.piece_to_id(t) for t in KOBERT_SPECIAL_TOKENS]
         if ids != list(range(len(KOBERT_SPECIAL_TOKENS))):
@@ -111,9 +230,6 @@ class KoBertTokenizer:
                              f"as KoBERT does (found {ids}).")
         self.unk_token_id, self.pad_token_id, self.cls_token_id, self.sep_token_id, self.mask_token_id = ids
         self.unk_token, self.pad_token, self.cls_token, self.sep_token, self.mask_token = KOBERT_SPECIAL_TOKENS
-        self._normalize = BertNormalizer(clean_text=True, handle_chinese_chars=True,
-                                         strip_accents=True, lowercase=False).normalize_str
-        self._split = BertPreTokenizer().pre_tokenize_str
 
     @classmethod
     def from_pretrained(cls, name_or_folder="skt/kobert-base-v1"):
@@ -142,7 +258,7 @@ class KoBertTokenizer:
         return {self.sp.id_to_piece(i): i for i in range(len(self))}
 
     def _words(self, text):
-        return [word for word, _ in self._split(self._normalize(text))]
+        return bert_basic_words(text)
 
     def tokenize(self, text):
         """The SentencePiece pieces of ``text``, without [CLS]/[SEP]."""
@@ -158,15 +274,55 @@ class KoBertTokenizer:
         special = set(range(len(KOBERT_SPECIAL_TOKENS))) if skip_special_tokens else set()
         return self.sp.decode([int(i) for i in ids if int(i) not in special])
 
+    def _words_of_chunk(self, chunk):
+        """BERT's words of a whitespace-free chunk, as ``_words`` gives them."""
+        if _PLAIN_CHUNK.fullmatch(chunk):
+            return [unicodedata.normalize("NFD", word) for word in _PLAIN_WORD.findall(chunk)]
+        return self._words(chunk)
+
+    def _encode_words(self, words):
+        # One thread: most chunks come from the cache, two threads were no faster on 2 cores
+        # here, and a thread pool would compete with DataLoader workers and torch.
+        return self.sp.encode(words, num_threads=1)
+
+    def _cache_chunks(self, cache, chunks):
+        """Put every chunk's piece ids in ``cache`` (int32 bytes), with one SentencePiece call for all."""
+        if not chunks:
+            return
+        words_per_chunk = [self._words_of_chunk(chunk) for chunk in chunks]
+        ids_per_word = iter(self._encode_words([w for words in words_per_chunk for w in words]))
+        for chunk, words in zip(chunks, words_per_chunk):
+            cache[chunk] = array("i", [i for _ in words for i in next(ids_per_word)]).tobytes()
+
+    def _piece_id_rows(self, texts, block_size=4096):
+        """Per text, its piece ids (without [CLS]/[SEP]) as int32 bytes, one text after another.
+
+        Bytes, so that a text's ids are its chunks' cached ids joined in C, not int by int.
+        Texts are taken a block at a time, so only one block's chunks are held at once.
+        """
+        cache = {}
+        for start in range(0, len(texts), block_size):
+            block = texts[start:start + block_size]
+            if _SPLIT_BUT_DELETED_BY_BERT.search("".join(block)):
+                chunks_per_text = [None if _SPLIT_BUT_DELETED_BY_BERT.search(text) else text.split()
+                                   for text in block]
+            else:                       # the usual case: one search for the whole block
+                chunks_per_text = [text.split() for text in block]
+            if len(cache) > _MAX_CACHED_CHUNKS:
+                cache.clear()
+            block_chunks = set(chain.from_iterable(chunks for chunks in chunks_per_text if chunks is not None))
+            self._cache_chunks(cache, [chunk for chunk in block_chunks if chunk not in cache])
+            for text, chunks in zip(block, chunks_per_text):
+                if chunks is None:
+                    ids = [i for word_ids in self._encode_words(self._words(text)) for i in word_ids]
+                    yield array("i", ids).tobytes()
+                else:
+                    yield b"".join(map(cache.__getitem__, chunks))
+
     def _piece_ids(self, texts):
-        """Piece ids per text: one SentencePiece call for all the words of all the texts."""
-        words = [self._words(text) for text in texts]
-        flat = self.sp.encode([w for ws in words for w in ws])
-        out, start = [], 0
-        for ws in words:
-            out.append([i for ids in flat[start:start + len(ws)] for i in ids])
-            start += len(ws)
-        return out
+        """Piece ids (a list, without [CLS]/[SEP]) per text, one text after another."""
+        for row in self._piece_id_rows(texts):
+            yield memoryview(row).cast("i").tolist()
 
     def __call__(self, text, text_pair=None, max_length=None, truncation=True, padding=False):
         """``{"input_ids", "token_type_ids", "attention_mask"}`` for a text or a list of texts.
@@ -180,9 +336,7 @@ class KoBertTokenizer:
         pairs = None if text_pair is None else ([text_pair] if single else list(text_pair))
         if pairs is not None and len(pairs) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(pairs)} text_pair entries; give one pair per text.")
-        max_length = max_length or self.model_max_length
-        if max_length < 3 + (pairs is not None):
-            raise ValueError(f"max_length={max_length} leaves no room for tokens besides [CLS]/[SEP].")
+        max_length = self._checked_max_length(max_length, pairs is not None)
         firsts = self._piece_ids(texts)
         seconds = self._piece_ids(pairs) if pairs is not None else [None] * len(texts)
         encoded = {"input_ids": [], "token_type_ids": [], "attention_mask": []}
@@ -196,6 +350,32 @@ class KoBertTokenizer:
             for key, value in (("input_ids", self.pad_token_id), ("token_type_ids", 0), ("attention_mask", 0)):
                 encoded[key] = [row + [value] * (width - len(row)) for row in encoded[key]]
         return {k: v[0] for k, v in encoded.items()} if single else encoded
+
+    def _checked_max_length(self, max_length, pair=False):
+        max_length = max_length or self.model_max_length
+        if max_length < 3 + pair:
+            raise ValueError(f"max_length={max_length} leaves no room for tokens besides [CLS]/[SEP].")
+        return max_length
+
+    def encode_compact(self, texts, max_length=None):
+        """``[CLS] text [SEP]`` ids of each text, truncated to ``max_length``, as a ``TokenIds``.
+
+        The same ids as ``self(texts, max_length=max_length)["input_ids"]`` (not padded: padding
+        is done per batch), held in flat int32 arrays, so that 150,000 reviews take a few MB.
+        Token type ids are all 0 and the attention mask is all 1 for single texts; the batching
+        code (``utils.pytorch.pad_batch``) makes them.
+        """
+        if isinstance(texts, str):
+            raise TypeError("encode_compact takes a list of texts; for one text use encode(text).")
+        texts = list(texts)
+        budget = 4 * (self._checked_max_length(max_length) - 2)    # in bytes of int32 ids
+        flat, offsets = array("i"), array("q", [0])
+        for row in self._piece_id_rows(texts):
+            flat.append(self.cls_token_id)
+            flat.frombytes(row if len(row) <= budget else row[:budget])
+            flat.append(self.sep_token_id)
+            offsets.append(len(flat))
+        return TokenIds(np.frombuffer(flat, dtype=np.int32), np.frombuffer(offsets, dtype=np.int64))
 
     def _with_special_tokens(self, first, second, max_length):
         if max_length is not None:
