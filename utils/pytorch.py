@@ -263,16 +263,17 @@ def _on_device(loss_fn, device):
     return loss_fn.to(device) if isinstance(loss_fn, nn.Module) else loss_fn
 
 
-def _autocast(device, amp):
-    """Mixed precision: bfloat16 where the hardware has it (CPUs, GPUs of compute capability 8+:
-    A100, H100, L4, ...), float16 on older GPUs such as Colab's T4 (with a gradient scaler)."""
-    return torch.autocast(device.type, dtype=_amp_dtype(device), enabled=amp)
-
-
-def _amp_dtype(device):
+def amp_dtype(device):
+    """The 16-bit type of mixed precision on ``device``: bfloat16 where the hardware computes it
+    (CPUs, GPUs of compute capability 8+: A100, H100, L4, ...), float16 on older GPUs such as
+    Colab's T4, which then need a gradient scaler."""
     if device.type == "cuda" and torch.cuda.get_device_capability(device)[0] < 8:
         return torch.float16
     return torch.bfloat16
+
+
+def _autocast(device, amp):
+    return torch.autocast(device.type, dtype=amp_dtype(device), enabled=amp)
 
 
 def _sum_over_processes(totals):
@@ -318,7 +319,7 @@ def train_loop(model, train_loader, valid_loader, *, epochs=3, lr=2e-5, head_lr=
     total_updates = epochs * updates_per_epoch
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: lr_factor(step, total_updates, int(warmup_ratio * total_updates), schedule))
-    scaler = torch.amp.GradScaler(device.type, enabled=amp and _amp_dtype(device) == torch.float16)
+    scaler = torch.amp.GradScaler(device.type, enabled=amp and amp_dtype(device) == torch.float16)
     is_main = _rank_and_world()[0] == 0
     history, stopper, best_state = new_history(), EarlyStopping(patience, mode="max"), None
     settings = {"epochs": epochs, "accumulation_steps": accumulation_steps,
