@@ -170,12 +170,13 @@ def largest_difference_between_processes(model):
     import torch
     import torch.distributed as dist
 
-    weights = torch.cat([p.detach().flatten() for p in model.parameters()])
-    rank0 = weights.clone()
-    dist.broadcast(rank0, src=0)
-    difference = (weights - rank0).abs().max().reshape(1)
-    dist.all_reduce(difference, op=dist.ReduceOp.MAX)
-    return difference.item()
+    largest = torch.zeros((), device=next(model.parameters()).device)
+    for param in model.parameters():       # one tensor at a time: no second copy of the model
+        rank0 = param.detach().clone()
+        dist.broadcast(rank0, src=0)
+        largest = torch.maximum(largest, (param.detach() - rank0).abs().max())
+    dist.all_reduce(largest, op=dist.ReduceOp.MAX)
+    return largest.item()
 
 
 def set_bert_dropout(bert, p):

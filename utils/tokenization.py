@@ -35,12 +35,7 @@ def train_korean_sentencepiece(texts, out_dir, vocab_size=2000):
     It learns from the words KoBertTokenizer will give it: text split by BERT's basic
     tokenization (punctuation apart, case kept).
     """
-    from tokenizers.normalizers import BertNormalizer
-    from tokenizers.pre_tokenizers import BertPreTokenizer
-
-    normalize = BertNormalizer(strip_accents=True, lowercase=False).normalize_str
-    split = BertPreTokenizer().pre_tokenize_str
-    lines = [" ".join(word for word, _ in split(normalize(text))) for text in _check_texts(texts)]
+    lines = [" ".join(bert_basic_words(text)) for text in _check_texts(texts)]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_dir) as scratch:   # see _publish
