@@ -9,12 +9,11 @@ export PYTHONPATH := $(CURDIR)
 
 .PHONY: book test notebooks clean
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt requirements-gluon.txt requirements-book.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt
-	$(PY) -m pip install -q --no-deps "d2l==1.0.3"   # d2l pins numpy==1.23.5; we keep ours
-	$(PY) -m pip install -q "playwright>=1.40"         # drives the system Chromium in the browser test
+	$(PY) -m pip install -q -r requirements-book.txt
+	$(PY) -m pip install -q --no-deps -r requirements-gluon.txt   # their metadata caps numpy < 2
 	touch $@
 
 book: $(VENV)/.installed

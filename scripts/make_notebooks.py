@@ -1,12 +1,15 @@
 """Generate notebooks/{ko,en}/NN_name.ipynb from the chapters in book/ (never edit those by hand).
 
 Each notebook keeps one language's prose and all the code, and starts with a setup
-cell: on Colab it clones the repository and installs requirements.txt; anywhere it
-puts the repository root on sys.path so that ``import utils`` works.
+cell: on Colab it clones the repository and installs what the chapter's code uses
+(``utils.colab.install``); anywhere it puts the repository root on sys.path so that
+``import utils`` works.
 
     python scripts/make_notebooks.py [--out DIR]     # default: notebooks/
 """
 import argparse
+import json
+import re
 import sys
 from pathlib import Path
 
@@ -18,26 +21,29 @@ ROOT = Path(__file__).resolve().parent.parent
 LANGS = ("ko", "en")
 
 SETUP_NOTE = {
-    "ko": "**Colab에서 실행한다면** 아래 셀을 먼저 실행하세요. 저장소를 내려받고 필요한 패키지를 "
-          "설치합니다. 런타임을 다시 시작하라는 안내가 나오면 그대로 따른 뒤 이 셀부터 다시 실행하면 됩니다.",
-    "en": "**On Colab,** run the cell below first. It clones the repository and installs what the "
-          "book needs. If it asks you to restart the runtime, do so and run it again from this cell.",
+    "ko": "**Colab에서 실행한다면** 아래 셀을 먼저 실행하세요. 저장소를 내려받고 이 장에 필요한 패키지만 "
+          "설치합니다. Colab에 있는 numpy, torch, transformers는 그대로 두므로 런타임을 다시 시작할 필요가 없습니다.",
+    "en": "**On Colab,** run the cell below first. It clones the repository and installs only what this "
+          "chapter needs. It keeps Colab's numpy, torch and transformers, so no runtime restart is needed.",
 }
 
 SETUP_CODE = '''\
 # {comment}
-import importlib.metadata, os, subprocess, sys
+import os, subprocess, sys
 from pathlib import Path
 
-REPO_URL, BRANCH = "{url}", "{branch}"
+REPO_URL, BRANCH, STACKS = "{url}", "{branch}", {stacks}
 if "google.colab" in sys.modules:
     clone = Path("/content") / REPO_URL.rstrip("/").split("/")[-1]
     if not clone.is_dir():
-        subprocess.run(["git", "clone", "--depth", "1", "-b", BRANCH, REPO_URL, str(clone)], check=True)
+        print("git clone", REPO_URL, "...")
+        cloned = subprocess.run(["git", "clone", "-q", "--depth", "1", "-b", BRANCH, REPO_URL, str(clone)])
+        if cloned.returncode != 0:
+            raise RuntimeError(f"{clone_failed}")
     os.chdir(clone)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-r", "requirements.txt"], check=True)
-    if "numpy" in sys.modules and sys.modules["numpy"].__version__ != importlib.metadata.version("numpy"):
-        raise SystemExit("{restart}")  # stops "Run all" before a stale numpy breaks mxnet
+    sys.path.insert(0, str(clone))
+    from utils.colab import install
+    install(STACKS, lang="{lang}")
 ROOT = next((p for p in [Path.cwd(), *Path.cwd().parents] if (p / "utils" / "env.py").is_file()), None)
 if ROOT is None:
     raise RuntimeError("{missing}" + REPO_URL)
@@ -45,13 +51,21 @@ sys.path.insert(0, str(ROOT))
 '''
 
 SETUP_TEXT = {
-    "ko": dict(comment="Colab: 저장소를 내려받고 패키지를 설치합니다. 로컬: 저장소 루트를 import 경로에 더합니다.",
-               restart="numpy 버전이 바뀌었습니다. 메뉴에서 런타임 > 세션 다시 시작을 누른 뒤 이 셀부터 다시 실행하세요.",
+    "ko": dict(comment="Colab: 저장소를 내려받고 이 장의 패키지를 설치합니다. 로컬: 저장소 루트를 import 경로에 더합니다.",
+               clone_failed="{REPO_URL}의 {BRANCH} 브랜치를 clone하지 못했습니다. 포크(fork)에서 연 노트북이라면 "
+                            "이 셀의 REPO_URL을 포크 주소로 고치세요. 저장소 관리자는 _config.yml의 repository.url을 "
+                            "고치고 `make notebooks`로 노트북을 다시 만드세요.",
                missing="utils/ 폴더가 있는 저장소를 찾지 못했습니다. 저장소를 clone한 폴더 안에서 이 노트북을 여세요: "),
-    "en": dict(comment="Colab: clone the repository and install packages. Locally: put the repository root on the import path.",
-               restart="numpy changed version. Restart the runtime (Runtime > Restart session), then run again from this cell.",
+    "en": dict(comment="Colab: clone the repository and install this chapter's packages. Locally: put the repository root on the import path.",
+               clone_failed="Could not clone branch {BRANCH} of {REPO_URL}. If you opened this notebook from a fork, "
+                            "set REPO_URL in this cell to your fork's address. Maintainers: set repository.url in "
+                            "_config.yml and run `make notebooks` to regenerate the notebooks.",
                missing="Could not find the repository (a folder with utils/). Open this notebook inside a clone of "),
 }
+
+# What a chapter's code imports decides what its setup cell installs on Colab.
+STACK_IMPORTS = {"pytorch": r"\b(torch|transformers|utils\.pytorch|utils\.finetune)\b",
+                 "gluon": r"\b(mxnet|gluonnlp|d2l|utils\.gluon)\b"}
 
 
 def repository():
@@ -63,12 +77,19 @@ def has_code(notebook):
     return any(cell.cell_type == "code" for cell in notebook.cells)
 
 
+def stacks(notebook):
+    """The frameworks a chapter's code uses ("pytorch", "gluon"), in that order."""
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    return [name for name, pattern in STACK_IMPORTS.items() if re.search(pattern, code)]
+
+
 def for_language(notebook, lang, url, branch):
     """One language's notebook: drop the other language's prose, add the setup cells."""
     other = f"lang-{'en' if lang == 'ko' else 'ko'}"
     cells = [c for c in notebook.cells if other not in c.metadata.get("tags", [])]
     setup = [nbformat.v4.new_markdown_cell(SETUP_NOTE[lang]),
-             nbformat.v4.new_code_cell(SETUP_CODE.format(url=url, branch=branch, **SETUP_TEXT[lang]))]
+             nbformat.v4.new_code_cell(SETUP_CODE.format(url=url, branch=branch, lang=lang,
+                                                         stacks=json.dumps(stacks(notebook)), **SETUP_TEXT[lang]))]
     title = 1 if cells and cells[0].cell_type == "markdown" and cells[0].source.startswith("#") else 0
     cells = cells[:title] + setup + cells[title:]
     for index, cell in enumerate(cells):

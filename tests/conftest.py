@@ -25,3 +25,4 @@ def built_book(tmp_path_factory):
     (ARTIFACTS / "book-build.log").write_text(log, encoding="utf-8")
     assert result.returncode == 0, f"jupyter-book build -W failed:\n{log[-6000:]}"
     return out / "_build" / "html"
+

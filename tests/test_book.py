@@ -93,3 +93,16 @@ def test_choice_is_remembered_and_url_wins(page, site):
     page.goto(f"{site}/book/troubleshooting.html")  # ... and is saved
     assert visible_prose(page) == (True, False)
     assert page.locator(".colab-badge").count() == 0  # prose-only pages have no notebook
+
+
+def test_no_page_shows_a_font_warning(built_book):
+    # Hangul in plots comes from the pip font (utils.plots); without it every page with a plot
+    # would carry "Glyph ... missing from font(s)" warnings above the figure.
+    pages = sorted(built_book.glob("book/*.html"))
+    assert len(pages) >= 15
+    for page in pages:
+        if page.name == "troubleshooting.html":  # quotes the warning to explain it
+            continue
+        html = page.read_text(encoding="utf-8")
+        for sign in ("missing from font", "findfont", "Font family", "UserWarning"):
+            assert sign not in html, f"{page.name} shows {sign!r}"

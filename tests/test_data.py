@@ -1,5 +1,9 @@
 import hashlib
 import http.server
+import io
+import json
+import re
+import tarfile
 import threading
 from pathlib import Path
 
@@ -125,13 +129,152 @@ def test_load_in_smoke_mode_reads_the_bundled_samples():
         data.load_nsmc("valid")
 
 
-def test_load_in_full_mode_uses_the_cache(tmp_path, monkeypatch):
+def use_sources(tmp_path, monkeypatch, entries):
+    """Point BOOK_SOURCES at a JSON file of ``entries`` (the documented override)."""
+    path = tmp_path / "sources.json"
+    path.write_text(json.dumps(entries), encoding="utf-8")
+    monkeypatch.setenv("BOOK_SOURCES", str(path))
+    return path
+
+
+def test_load_in_full_mode_uses_a_hand_placed_copy_that_passes_the_format_check(tmp_path, monkeypatch):
     monkeypatch.setenv("BOOK_MODE", "full")
     monkeypatch.setenv("BOOK_CACHE", str(tmp_path))
+    use_sources(tmp_path, monkeypatch, {"nsmc-test": {"url": "http://127.0.0.1:9/x", "sha256": None}})
     cached = tmp_path / "nsmc" / "ratings_test.txt"
     cached.parent.mkdir()
     cached.write_text(HEADER + "1\t캐시에서 읽음\t1\n", encoding="utf-8")
-    assert data.load_nsmc("test")["text"].tolist() == ["캐시에서 읽음"]
+    assert data.load_nsmc("test")["text"].tolist() == ["캐시에서 읽음"]  # no request (port 9 is closed)
+
+
+# --- where full mode downloads from -----------------------------------------------------
+
+def test_sources_are_pinned_and_checksummed(monkeypatch):
+    monkeypatch.delenv("BOOK_SOURCES", raising=False)
+    assert data.sources() is data.SOURCES
+    for name, entry in data.SOURCES.items():
+        assert "/master/" not in entry["url"] and (entry.get("sha256") or entry.get("git_blob")), name
+    assert data.NSMC_COMMIT in data.SOURCES["nsmc-train"]["url"]
+    assert data.HATE_SPEECH_COMMIT in data.SOURCES["korean-hate-speech-dev"]["url"]
+
+
+def test_book_sources_replaces_the_named_entries_only(tmp_path, monkeypatch):
+    use_sources(tmp_path, monkeypatch, {"imdb": {"url": "http://mirror/aclImdb_v1.tar.gz"},
+                                        "nsmc-test": {"url": "http://mirror/t.txt", "sha256": "ab" * 32}})
+    merged = data.sources()
+    assert merged["imdb"] == {"url": "http://mirror/aclImdb_v1.tar.gz", "sha256": None}
+    assert merged["nsmc-test"] == {"url": "http://mirror/t.txt", "sha256": "ab" * 32}  # no git_blob left
+    assert merged["nsmc-train"] == data.SOURCES["nsmc-train"]
+
+
+@pytest.mark.parametrize("entries, message", [
+    ({"nsmc": {"url": "http://x"}}, "unknown source 'nsmc'; the names are"),
+    ({"imdb": "http://x"}, "the entry 'imdb' must look like"),
+    ({"imdb": {"url": "http://x", "md5": "0"}}, "the entry 'imdb' must look like"),
+    (["imdb"], "expected a JSON object"),
+])
+def test_book_sources_errors_say_what_is_wrong(tmp_path, monkeypatch, entries, message):
+    use_sources(tmp_path, monkeypatch, entries)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        data.sources()
+
+
+def test_book_sources_that_is_not_json(tmp_path, monkeypatch):
+    monkeypatch.setenv("BOOK_SOURCES", str(write(tmp_path / "s.json", "{nsmc: 1")))
+    with pytest.raises(ValueError, match="could not read it as a JSON file.*unset BOOK_SOURCES"):
+        data.sources()
+
+
+# --- format checks of downloads -----------------------------------------------------------
+
+@pytest.mark.parametrize("text, problem", [
+    (HEADER + "1\t좋다\t1\n2\t\t0\n", None),
+    (HEADER.replace("\n", "\r\n") + "1\t좋다\t1\r\n", None),
+    ("<!DOCTYPE html>\n<html><body>429 Too Many Requests</body></html>\n", "found an HTML page"),
+    ("404: Not Found", "should be the header 'id<TAB>document<TAB>label'"),
+    (HEADER + "1\t좋다\t1\n2\t별로", "line 3 is not 3 tab-separated fields"),   # cut in a document
+    (HEADER + "1\t좋다\t1\n2\t별로\t0", "no line break, so the download was cut off"),
+    (HEADER + "1\t좋다\t1\nx9\t별로\t0\n", "line 3 is not 3 tab-separated fields with a numeric id"),
+    (HEADER + "1\t좋다\t2\n", "line 2 is not 3 tab-separated fields with a numeric id and a label 0 or 1"),
+    (HEADER, "a header but no rows"),
+])
+def test_nsmc_problem(tmp_path, text, problem):
+    found = data.nsmc_problem(write(tmp_path / "r.txt", text))
+    assert found == problem if problem is None else problem in found
+
+
+def test_nsmc_problem_rejects_bytes_that_are_not_utf8(tmp_path):
+    path = tmp_path / "r.txt"
+    path.write_bytes(HEADER.encode() + "1\t좋다\t1\n".encode("cp949"))
+    assert data.nsmc_problem(path) == "it is not UTF-8 text"
+
+
+def test_hate_speech_problem(tmp_path):
+    good = HATE_HEADER + "댓글\tFalse\tnone\tnone\n"
+    assert data.hate_speech_problem(write(tmp_path / "a.tsv", good)) is None
+    assert "with a hate label in" in data.hate_speech_problem(write(tmp_path / "b.tsv", good.replace("\tnone\n", "\t1\n")))
+    assert "should be the header" in data.hate_speech_problem(write(tmp_path / "c.tsv", HEADER + "1\t좋다\t1\n"))
+
+
+def make_imdb_archive(path, folders=("train/pos", "train/neg", "test/pos", "test/neg", "train/unsup")):
+    with tarfile.open(path, "w:gz") as tar:
+        for i, folder in enumerate(folders):
+            payload = f"Review {i}.<br />Fine.".encode()
+            info = tarfile.TarInfo(f"aclImdb/{folder}/{i}_{7 if 'pos' in folder else 2}.txt")
+            info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload))
+    return path
+
+
+def test_imdb_archive_problem(tmp_path):
+    good = make_imdb_archive(tmp_path / "good.tar.gz")
+    assert data.imdb_archive_problem(good) is None
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(good.read_bytes()[:-40])
+    assert "not a complete .tar.gz archive" in data.imdb_archive_problem(cut)
+    assert "not a complete" in data.imdb_archive_problem(write(tmp_path / "page.tar.gz", "<html></html>"))
+    partial = make_imdb_archive(tmp_path / "partial.tar.gz", folders=("train/pos", "train/neg"))
+    assert "lacks the folders ['aclImdb/test/pos', 'aclImdb/test/neg']" in data.imdb_archive_problem(partial)
+
+
+# --- IMDB extraction ------------------------------------------------------------------------
+
+def full_imdb(tmp_path, monkeypatch, server):
+    """Full mode with BOOK_SOURCES pointing at a fabricated aclImdb_v1.tar.gz on ``server``."""
+    www, base = server
+    archive = make_imdb_archive(www / "aclImdb_v1.tar.gz")
+    monkeypatch.setenv("BOOK_MODE", "full")
+    monkeypatch.setenv("BOOK_CACHE", str(tmp_path / "cache"))
+    use_sources(tmp_path, monkeypatch, {"imdb": {"url": f"{base}/aclImdb_v1.tar.gz",
+                                                 "sha256": hashlib.sha256(archive.read_bytes()).hexdigest()}})
+    return tmp_path / "cache" / "imdb"
+
+
+def test_an_interrupted_imdb_extraction_is_redone(tmp_path, monkeypatch, server):
+    root = full_imdb(tmp_path, monkeypatch, server)
+    real_extractall = tarfile.TarFile.extractall
+
+    def killed_half_way(self, path, **options):
+        self.extract(self.getmembers()[0], path, **options)   # one file unpacked, then the kill
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tarfile.TarFile, "extractall", killed_half_way)
+    with pytest.raises(KeyboardInterrupt):
+        data.load_imdb("train")
+    assert not (root / "aclImdb").exists() and not list(root.glob("aclImdb.unpacking-*"))
+    monkeypatch.setattr(tarfile.TarFile, "extractall", real_extractall)
+    assert data.load_imdb("test")["label"].tolist() == [0, 1]
+    assert (root / "aclImdb" / data.IMDB_EXTRACTED).is_file()
+
+
+def test_a_folder_without_the_completion_marker_is_replaced(tmp_path, monkeypatch, server):
+    root = full_imdb(tmp_path, monkeypatch, server)
+    (root / "aclImdb" / "test" / "pos").mkdir(parents=True)        # left by an older version,
+    (root / "aclImdb" / "test" / "pos" / "0_9.txt").write_text("half")  # killed while unpacking
+    (root / "aclImdb.unpacking-x1" / "aclImdb").mkdir(parents=True)     # a killed scratch folder
+    assert len(data.load_imdb("test")) == 2 and len(data.load_imdb("train")) == 2
+    assert "half" not in data.load_imdb("test")["text"].tolist()
+    assert not list(root.glob("aclImdb.unpacking-*"))
 
 
 # --- download -------------------------------------------------------------------------
@@ -184,7 +327,7 @@ def test_download_checksum_mismatch_leaves_no_file(server, tmp_path):
     www, base = server
     (www / "f.txt").write_bytes(b"tampered")
     dest = tmp_path / "cache" / "f.txt"
-    with pytest.raises(ValueError, match="Checksum mismatch.*removed"):
+    with pytest.raises(ValueError, match="checksum mismatch: expected sha256 0{64}, got .*removed"):
         data.download(f"{base}/f.txt", dest, sha256="0" * 64)
     assert not dest.exists() and not dest.with_name("f.txt.part").exists()
 
@@ -240,3 +383,35 @@ def test_download_offline_names_url_and_path(tmp_path):
         data.download(url, dest)
     assert url in str(info.value) and str(dest) in str(info.value)
     assert not dest.exists()
+
+
+def test_download_pins_by_git_blob_id(server, tmp_path):
+    www, base = server
+    (www / "f.txt").write_bytes(b"hello\n")   # `git hash-object` gives ce0136...
+    dest = tmp_path / "cache" / "f.txt"
+    data.download(f"{base}/f.txt", dest, git_blob="ce013625030ba8dba906f756967f9e9ca394464a")
+    assert dest.with_name("f.txt.sha256").read_text().strip() == hashlib.sha256(b"hello\n").hexdigest()
+    with pytest.raises(ValueError, match="expected git blob id 0{40}, got ce0136.*removed"):
+        data.download(f"{base}/f.txt", tmp_path / "other" / "f.txt", git_blob="0" * 40)
+    assert not (tmp_path / "other" / "f.txt").exists()
+
+
+def test_download_rejects_a_file_that_fails_the_format_check(server, tmp_path):
+    www, base = server
+    (www / "ratings_train.txt").write_text("<!DOCTYPE html><title>Rate limited</title>\n")
+    dest = tmp_path / "cache" / "ratings_train.txt"
+    with pytest.raises(ValueError) as info:
+        data.download(f"{base}/ratings_train.txt", dest, check=data.nsmc_problem)
+    message = str(info.value)
+    assert "found an HTML page" in message and "removed" in message and str(dest) in message
+    assert not dest.exists() and not dest.with_name("ratings_train.txt.part").exists()
+    assert not dest.with_name("ratings_train.txt.sha256").exists()
+
+
+def test_cached_copy_that_fails_the_format_check_is_downloaded_again(server, tmp_path, capsys):
+    www, base = server
+    (www / "r.txt").write_text(HEADER + "1\t좋다\t1\n", encoding="utf-8")
+    dest = tmp_path / "r.txt"
+    dest.write_text(HEADER + "1\t좋다\t1\n2\t잘", encoding="utf-8")  # placed by hand, cut off
+    assert data.download(f"{base}/r.txt", dest, check=data.nsmc_problem).read_text(encoding="utf-8").endswith("좋다\t1\n")
+    assert "is not good" in capsys.readouterr().out

@@ -6,11 +6,36 @@ import pytest
 from utils import env
 
 
-def test_numpy_aliases_restored_so_mxnet_imports():
-    for name in ("bool", "int", "float", "object", "complex", "str"):
-        assert hasattr(np, name)
+def test_numpy_names_restored_so_mxnet_imports_on_numpy_2():
+    for name in ("int", "float", "object", "complex", "str", "PZERO", "NINF", "NaN", "Inf", "float_",
+                 "complex_", "unicode_", "string_", "alltrue", "sometrue", "product", "cumproduct",
+                 "round_", "msort", "asfarray", "mirr"):
+        assert name in np.__dict__, name
+    assert np.bool is np.bool_ if np.__version__ >= "2" else True  # numpy 2's own np.bool untouched
+    assert np.alltrue([True, True]) and not np.sometrue([False]) and np.product([2, 3]) == 6
+    assert np.msort(np.array([[3, 1], [1, 2]])).tolist() == [[1, 1], [3, 2]]
+    assert np.asfarray([1, 2]).dtype == np.float64 and np.NINF == -np.inf
+    with pytest.raises(NotImplementedError, match="numpy_financial.mirr"):
+        np.mirr([1, 2], 0.1, 0.1)
     import mxnet as mx
     assert mx.nd.ones((2, 3)).shape == (2, 3)
+
+
+def test_mxnet_optimizer_takes_numpy_scalar_learning_rates():
+    # MXNet hands learning rates to C++ as str(list); numpy 2 would write "np.float64(0.1)"
+    import gluonnlp  # noqa: F401  registers "bertadam", the optimizer of utils.gluon.train_loop
+    import mxnet as mx
+    from mxnet import autograd, gluon
+    net = gluon.nn.Dense(1)
+    net.initialize()
+    trainer = gluon.Trainer(net.collect_params(), "bertadam", {"learning_rate": 0.1})
+    trainer.set_learning_rate(np.float64(0.1) * np.float64(0.5))
+    x = mx.nd.ones((4, 3))
+    with autograd.record():
+        loss = ((net(x) - 1) ** 2).mean()
+    loss.backward()
+    trainer.step(4)
+    assert repr(np.float64(0.5)) == "0.5"
 
 
 def test_book_mode(monkeypatch):
@@ -29,6 +54,7 @@ def test_announce_mode_says_smoke_numbers_are_not_results(capsys):
     assert out.startswith("SMOKE") and "not results" in out and "결과가 아닙니다" in out
 
 
+@pytest.mark.torch
 def test_set_seed_makes_every_framework_repeatable():
     import mxnet as mx
     import torch
@@ -45,6 +71,7 @@ def test_set_seed_makes_every_framework_repeatable():
     assert draw() != first
 
 
+@pytest.mark.torch
 def test_devices_fall_back_to_cpu_without_gpu():
     import mxnet as mx
     import torch

@@ -86,6 +86,7 @@ def assert_same_outputs(bert, vocab, hf_model, hf_tokens):
 
 # ----------------------------------------------------------------------------- converter
 
+@pytest.mark.torch
 def test_converted_bert_gives_the_same_outputs_as_transformers():
     hf_model, hf_config, state = hf_tiny()
     tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(25)]
@@ -95,6 +96,7 @@ def test_converted_bert_gives_the_same_outputs_as_transformers():
     assert_same_outputs(bert, vocab, hf_model, tokens)
 
 
+@pytest.mark.torch
 def test_converter_reads_old_names_with_bert_prefix_and_ignores_heads():
     hf_model, hf_config, state = hf_tiny(seed=1)
     old = {"bert." + k.replace("LayerNorm.weight", "LayerNorm.gamma")
@@ -107,6 +109,7 @@ def test_converter_reads_old_names_with_bert_prefix_and_ignores_heads():
     assert_same_outputs(bert, vocab, hf_model, tokens)
 
 
+@pytest.mark.torch
 def test_converter_keeps_each_tokens_vector_whatever_the_vocab_order():
     hf_model, hf_config, state = hf_tiny(seed=2)
     # special tokens last and scattered: not the order gluonnlp's Vocab would choose
@@ -120,6 +123,7 @@ def test_converter_keeps_each_tokens_vector_whatever_the_vocab_order():
     assert vocab.padding_token == "[PAD]" and vocab.cls_token == "[CLS]"
 
 
+@pytest.mark.torch
 def test_converter_names_missing_weights():
     _, hf_config, state = hf_tiny()
     del state["pooler.dense.weight"]
@@ -128,8 +132,9 @@ def test_converter_names_missing_weights():
         G.convert_hf_bert(state, hf_config, tokens, ctx=CPU)
 
 
-def test_full_mode_falls_back_to_the_converted_hf_checkpoint(tmp_path, monkeypatch, capsys):
-    """No network here: the model zoo fails and hf_hub_download serves a tiny local checkpoint."""
+@pytest.mark.torch
+def test_full_mode_loads_the_converted_hf_checkpoint(tmp_path, monkeypatch):
+    """No network here: hf_hub_download serves a tiny local checkpoint; the dead zoo is never asked."""
     import huggingface_hub
     from safetensors.numpy import save_file
 
@@ -140,14 +145,13 @@ def test_full_mode_falls_back_to_the_converted_hf_checkpoint(tmp_path, monkeypat
     save_file({"bert." + k: v for k, v in state.items()}, str(tmp_path / "model.safetensors"))
 
     def no_zoo(*args, **kwargs):
-        raise OSError("no network")
+        raise AssertionError("gluonnlp's model zoo (dead since 2024) must not be asked")
 
     monkeypatch.setattr(nlp.model, "get_model", no_zoo)
     monkeypatch.setattr(huggingface_hub, "hf_hub_download",
                         lambda repo, name: str(tmp_path / name))
     monkeypatch.setenv("BOOK_MODE", "full")
     bert, tokenizer = G.load_bert("en", ctx=CPU)
-    assert "model zoo download failed" in capsys.readouterr().out
     assert_same_outputs(bert, tokenizer.vocab, hf_model, tokens)
 
 
@@ -171,6 +175,7 @@ def test_load_bert_smoke_and_unknown_language(monkeypatch):
         G.load_bert("fr")
 
 
+@pytest.mark.torch
 def test_load_bert_ko_smoke_gives_the_same_ids_as_the_pytorch_kobert_tokenizer():
     from utils.pytorch import load_bert
 
@@ -197,7 +202,8 @@ def test_saved_korean_classifier_keeps_its_sentencepiece_tokenizer(tmp_path):
     np.testing.assert_allclose([p.probability for p in after], [p.probability for p in before], rtol=1e-6)
 
 
-def test_full_mode_kobert_falls_back_to_the_converted_hf_checkpoint(tmp_path, monkeypatch):
+@pytest.mark.torch
+def test_full_mode_kobert_loads_the_converted_hf_checkpoint(tmp_path, monkeypatch):
     """KoBERT's repository has pytorch_model.bin and spiece.model; the vocabulary is the SP model's."""
     import huggingface_hub
     import torch
@@ -216,7 +222,6 @@ def test_full_mode_kobert_falls_back_to_the_converted_hf_checkpoint(tmp_path, mo
             raise EntryNotFoundError(f"{name} is not in {repo}")
         return str(tmp_path / name)
 
-    monkeypatch.setattr(nlp.model, "get_model", lambda *a, **k: (_ for _ in ()).throw(OSError("offline")))
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", download)
     monkeypatch.setenv("BOOK_MODE", "full")
     bert, tokenizer = G.load_bert("ko", ctx=CPU)
@@ -456,3 +461,58 @@ def test_two_contexts_train_on_a_batch_with_fewer_samples_than_contexts():
     run(one, loader, loader, lr=1e-3)
     run(two, loader, loader, lr=1e-3, ctx=TWO_CPUS)   # the second batch leaves cpu(1) without a sample
     assert same_weights(weights(one), weights(two), atol=1e-6)
+
+
+# ----------------------------------------------------------------------------- load_tokenizer
+
+def test_load_tokenizer_gives_load_berts_tokenizer_without_building_a_model(monkeypatch):
+    from utils import tokenization
+
+    vocab_file = tokenization.sample_english_vocab()  # WordPiece training is not deterministic: once
+    monkeypatch.setattr(tokenization, "sample_english_vocab", lambda: vocab_file)
+    texts = {"en": ("This movie was unbelievably boring, wasn't it?", "I'd watch it again."),
+             "ko": ("Marvel 영화 진짜 재밌다 ㅋㅋ 😍", "배우들연기가별로... 1점도 아까움")}
+    expected = {}
+    for lang, pair in texts.items():
+        _, tokenizer = G.load_bert(lang, ctx=CPU)
+        transform = nlp.data.BERTSentenceTransform(tokenizer, max_seq_length=64, pad=False, pair=True)
+        expected[lang] = [a.tolist() for a in transform(pair)]
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("load_tokenizer built a model")
+
+    monkeypatch.setattr(G, "build_bert", no_model)
+    for lang, pair in texts.items():
+        tokenizer = G.load_tokenizer(lang)
+        assert isinstance(tokenizer, G.BERTSPTokenizer if lang == "ko" else nlp.data.BERTTokenizer)
+        transform = nlp.data.BERTSentenceTransform(tokenizer, max_seq_length=64, pad=False, pair=True)
+        assert [a.tolist() for a in transform(pair)] == expected[lang]
+    with pytest.raises(ValueError, match="'ko'"):
+        G.load_tokenizer("fr")
+
+
+def test_load_tokenizer_full_mode_downloads_the_vocabulary_only(tmp_path, monkeypatch):
+    import huggingface_hub
+
+    tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "good", "movie", "##s"]
+    (tmp_path / "vocab.txt").write_text("\n".join(tokens) + "\n")
+    asked = []
+
+    def download(repo, name):
+        asked.append((repo, name))
+        return str(tmp_path / name)
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", download)
+    monkeypatch.setattr(G, "_pretrained_bert", lambda *a, **k: pytest.fail("loaded the model"))
+    monkeypatch.setenv("BOOK_MODE", "full")
+    tokenizer = G.load_tokenizer("en")
+    assert asked == [("bert-base-uncased", "vocab.txt")]
+    assert list(tokenizer.vocab.idx_to_token) == tokens  # vocab.txt's ids, unchanged
+    assert tokenizer("Good MOVIES") == ["good", "movie", "##s"]
+
+    def offline(repo, name):
+        raise OSError("no network")
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", offline)
+    with pytest.raises(ConnectionError, match="skt/kobert-base-v1.*BOOK_MODE=smoke"):
+        G.load_tokenizer("ko")

@@ -51,9 +51,21 @@ def test_setup_cell_clones_the_configured_repository():
     for lang in ("ko", "en"):
         notebook = json.loads((ROOT / "notebooks" / lang / f"{CHAPTERS[0].stem}.ipynb").read_text())
         setup = "".join(notebook["cells"][2]["source"])
-        assert f'"{url}"' in setup and "pip" in setup and "requirements.txt" in setup
-        assert ("세션 다시 시작" if lang == "ko" else "Restart session") in setup
+        assert f'"{url}"' in setup and f'install(STACKS, lang="{lang}")' in setup
+        assert ("포크" if lang == "ko" else "fork") in setup  # what to change when the clone fails
         assert notebook["cells"][0]["source"][0].startswith("# ")  # the title stays on top
+
+
+def test_setup_cell_installs_the_stacks_the_chapter_imports():
+    import ast
+
+    def stacks(name):
+        notebook = json.loads((ROOT / "notebooks" / "en" / f"{name}.ipynb").read_text())
+        line = next(l for l in notebook["cells"][2]["source"] if l.startswith("REPO_URL, BRANCH, STACKS = "))
+        return ast.literal_eval(line.split(" = ", 1)[1])[2]
+    assert stacks("11_bert_encoder_gluon") == ["gluon"]      # d2l and MXNet, no torch
+    assert stacks("31_nsmc_pytorch") == ["pytorch"]
+    assert stacks("10_input_representation") == ["pytorch", "gluon"]
 
 
 def test_setup_cell_finds_the_repository_outside_colab(tmp_path):

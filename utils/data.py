@@ -3,14 +3,37 @@
 ``read_*`` parse files already on disk; ``load_*`` pick the source by mode
 (smoke: the bundled samples under ``data/sample``; full: the real data set,
 downloaded once into the cache folder) and call the reader.
+
+Where full mode downloads from
+------------------------------
+``SOURCES`` is the one table of every data file full mode downloads: its URL (pinned to
+a fixed commit where the host is a git repository, so the file can never change under
+the book) and its checksum. A download is accepted only if it matches the checksum and
+looks like the data set's format (not an HTML error page, not cut off); a bad one is
+removed, never left in the cache as good. ``BOOK_CACHE`` sets the cache folder.
+
+To download from elsewhere without editing code (a mirror in a workshop room, or the
+tests' full-mode rehearsal on 127.0.0.1), point the environment variable
+``BOOK_SOURCES`` at a JSON file that maps source names to a URL and a sha256::
+
+    {"nsmc-train": {"url": "http://10.0.0.5/ratings_train.txt", "sha256": "<sha256sum of the file>"},
+     "imdb": {"url": "http://10.0.0.5/aclImdb_v1.tar.gz", "sha256": null}}
+
+Each entry replaces the built-in entry of that name; ``"sha256": null`` accepts the first
+download (after the format check) and checks later cached copies against its checksum.
+Pretrained models come from the Hugging Face hub through ``huggingface_hub``, which is
+redirected by its own environment variable ``HF_ENDPOINT`` (e.g. ``http://127.0.0.1:8000``).
 """
 import hashlib
+import json
 import os
 import re
+import shutil
 import tarfile
+import tempfile
 import urllib.error
 import urllib.request
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pandas as pd
 from tqdm.auto import tqdm
@@ -19,12 +42,58 @@ from utils.env import book_mode
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 
-# NSMC publishes no checksum, so download() records the sha256 of the first download
-# next to the file and checks the cached copy against it afterwards.
-NSMC_URL = "https://raw.githubusercontent.com/e9t/nsmc/master/ratings_{split}.txt"
+NSMC_COMMIT = "cc0670e872d4ac27bfe36c87456783004b39ef6c"          # e9t/nsmc, 2016-06-28 (its latest)
+HATE_SPEECH_COMMIT = "f8d05dce2b22007bb149e5139c0060c68ad8f94b"   # kocohub/korean-hate-speech, 2020-07-18
+NSMC_URL = f"https://raw.githubusercontent.com/e9t/nsmc/{NSMC_COMMIT}/ratings_{{split}}.txt"
+HATE_SPEECH_URL = (f"https://raw.githubusercontent.com/kocohub/korean-hate-speech/"
+                   f"{HATE_SPEECH_COMMIT}/labeled/{{split}}.tsv")
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
-HATE_SPEECH_URL = "https://raw.githubusercontent.com/kocohub/korean-hate-speech/master/labeled/{split}.tsv"
 IMDB_SHA256 = "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"
+
+# Every file full mode downloads: name -> url and checksum (see the module docstring).
+# NSMC publishes no checksum. We pin its files by their git blob ids at NSMC_COMMIT
+# (the checksum git keeps for every file of a commit; `git ls-tree NSMC_COMMIT` shows
+# them), which we read from that commit ourselves. After the first download passes,
+# its sha256 is recorded next to it and the cached copy is checked against that.
+SOURCES = {
+    "nsmc-train": {"url": NSMC_URL.format(split="train"),
+                   "git_blob": "ac0dba272895dc1d0b3dd5f11afbeaeb7abe7876"},
+    "nsmc-test": {"url": NSMC_URL.format(split="test"),
+                  "git_blob": "b6cfcd8cd1557bcd9bf06617b0e429ed73e9a367"},
+    "imdb": {"url": IMDB_URL, "sha256": IMDB_SHA256},
+    "korean-hate-speech-train": {
+        "url": HATE_SPEECH_URL.format(split="train"),
+        "sha256": "ebebacdcd023af2c4acc8c0a37695fb6433ac04fc009feff8f222724e303a5a9"},
+    "korean-hate-speech-dev": {
+        "url": HATE_SPEECH_URL.format(split="dev"),
+        "sha256": "232b615d6e359a9d31dfb8370f32e1733dc5bb3f9c5430d34d7fcc7ba4b7e8ef"},
+}
+
+
+def sources():
+    """``SOURCES`` with the entries of the JSON file named by ``$BOOK_SOURCES`` put in."""
+    path = os.environ.get("BOOK_SOURCES")
+    if not path:
+        return SOURCES
+    try:
+        overrides = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ValueError(f"BOOK_SOURCES={path}: could not read it as a JSON file ({error}). "
+                         f"Fix the file, or unset BOOK_SOURCES to use the built-in sources.") from error
+    if not isinstance(overrides, dict):
+        raise ValueError(f"BOOK_SOURCES={path}: expected a JSON object of source names, found "
+                         f"{type(overrides).__name__}.")
+    merged = dict(SOURCES)
+    for name, entry in overrides.items():
+        if name not in SOURCES:
+            raise ValueError(f"BOOK_SOURCES={path}: unknown source {name!r}; the names are "
+                             f"{sorted(SOURCES)}.")
+        if (not isinstance(entry, dict) or not isinstance(entry.get("url"), str)
+                or set(entry) - {"url", "sha256"}):
+            raise ValueError(f'BOOK_SOURCES={path}: the entry {name!r} must look like {{"url": '
+                             f'"http://...", "sha256": "<64 hex digits>" or null}}, found {entry!r}.')
+        merged[name] = {"url": entry["url"], "sha256": entry.get("sha256")}
+    return merged
 
 
 def cache_dir():
@@ -149,24 +218,34 @@ def read_imdb(root, split):
     return pd.concat(frames, ignore_index=True)
 
 
-def _load_file(folder, file_name, url, reader):
-    """The bundled sample in smoke mode, else the downloaded (and cached) file; read by ``reader``."""
+def _load_file(source, folder, file_name, reader, check):
+    """The bundled sample in smoke mode, else the downloaded (and cached) file; read by ``reader``.
+
+    ``source`` names the entry of ``sources()`` to download from; ``check`` tells whether
+    a downloaded file has the data set's format (see ``download``).
+    """
     if book_mode() == "smoke":
         return reader(SAMPLE_DIR / folder / file_name)
-    return reader(download(url, cache_dir() / folder / file_name))
+    entry = sources()[source]
+    path = download(entry["url"], cache_dir() / folder / file_name, sha256=entry.get("sha256"),
+                    git_blob=entry.get("git_blob"), check=check)
+    return reader(path)
 
 
 def load_nsmc(split):
     """NSMC 'train' or 'test': the bundled sample in smoke mode, the real file in full mode."""
     _check_split(split, ("train", "test"))
-    return _load_file("nsmc", f"ratings_{split}.txt", NSMC_URL.format(split=split), read_nsmc)
+    return _load_file(f"nsmc-{split}", "nsmc", f"ratings_{split}.txt", read_nsmc, nsmc_problem)
 
 
 def load_korean_hate_speech(split):
     """korean-hate-speech 'train' or 'dev': the bundled sample in smoke mode, the real file in full mode."""
     _check_split(split, ("train", "dev"))
-    return _load_file("korean-hate-speech", f"{split}.tsv", HATE_SPEECH_URL.format(split=split),
-                      read_korean_hate_speech)
+    return _load_file(f"korean-hate-speech-{split}", "korean-hate-speech", f"{split}.tsv",
+                      read_korean_hate_speech, hate_speech_problem)
+
+
+IMDB_EXTRACTED = ".extracted"   # written into aclImdb/ once the whole archive is unpacked
 
 
 def load_imdb(split):
@@ -175,12 +254,94 @@ def load_imdb(split):
     if book_mode() == "smoke":
         return read_imdb(SAMPLE_DIR / "aclImdb", split)
     root = cache_dir() / "imdb"
-    if not (root / "aclImdb" / "test" / "pos").is_dir():
-        archive = download(IMDB_URL, root / "aclImdb_v1.tar.gz", sha256=IMDB_SHA256)
-        with tarfile.open(archive) as tar:
-            tar.extractall(root, filter="data")
+    if not (root / "aclImdb" / IMDB_EXTRACTED).is_file():
+        entry = sources()["imdb"]
+        archive = download(entry["url"], root / "aclImdb_v1.tar.gz", sha256=entry.get("sha256"),
+                           git_blob=entry.get("git_blob"), check=imdb_archive_problem)
+        extract_imdb(archive, root)
     return read_imdb(root / "aclImdb", split)
 
+
+def extract_imdb(archive, root):
+    """Unpack ``archive`` (aclImdb_v1.tar.gz) into ``root/aclImdb``, all or nothing.
+
+    It is unpacked into a scratch folder that becomes ``aclImdb`` only when complete,
+    with a marker file (``IMDB_EXTRACTED``) inside: an interrupted run leaves no folder
+    that could pass for the data set, and a folder without the marker (left by an older
+    version of this code) is replaced.
+    """
+    root = Path(root)
+    for stale in root.glob("aclImdb.unpacking-*"):  # left by a run that was killed
+        shutil.rmtree(stale, ignore_errors=True)
+    with tempfile.TemporaryDirectory(dir=root, prefix="aclImdb.unpacking-") as scratch:
+        with tarfile.open(archive) as tar:
+            tar.extractall(scratch, filter="data")
+        unpacked = Path(scratch) / "aclImdb"
+        (unpacked / IMDB_EXTRACTED).write_text("complete\n")
+        final = root / "aclImdb"
+        if final.exists():
+            shutil.rmtree(final)
+        unpacked.rename(final)
+    return final
+
+
+# ----------------------------------------------------------------------------- format checks
+# Each returns what makes a downloaded file unusable, in words, or None for a good file.
+# They catch what goes wrong with downloads: an HTML error page served instead of the
+# data, the wrong file, a transfer cut off half-way.
+
+NSMC_HEADER = ["id", "document", "label"]
+HATE_SPEECH_HEADER = ["comments", "contain_gender_bias", "bias", "hate"]
+
+
+def _table_problem(path, header, row_is_good, rule):
+    """The problem of a headed TSV file whose rows should all pass ``row_is_good``, or None."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            first = f.readline()
+            if first.rstrip("\r\n").split("\t") != header:
+                found = "an HTML page" if first.lstrip().startswith("<") else repr(first[:60])
+                return f"the first line should be the header {'<TAB>'.join(header)!r}, found {found}"
+            line_no, line = 1, first
+            for line_no, line in enumerate(f, start=2):
+                fields = line.rstrip("\r\n").split("\t")
+                if line.strip() and not (len(fields) == len(header) and row_is_good(fields)):
+                    return (f"line {line_no} is not {len(header)} tab-separated fields with {rule}: "
+                            f"{line[:80]!r}")
+    except UnicodeDecodeError:
+        return "it is not UTF-8 text"
+    if line_no == 1:
+        return "it has a header but no rows"
+    if not line.endswith("\n"):
+        return "its last line has no line break, so the download was cut off"
+    return None
+
+
+def nsmc_problem(path):
+    """What makes ``path`` not a whole NSMC file, or None (numeric ids, labels 0 or 1)."""
+    return _table_problem(path, NSMC_HEADER, lambda f: f[0].isdigit() and f[2] in ("0", "1"),
+                          "a numeric id and a label 0 or 1")
+
+
+def hate_speech_problem(path):
+    """What makes ``path`` not a whole korean-hate-speech labelled file, or None."""
+    return _table_problem(path, HATE_SPEECH_HEADER, lambda f: f[3] in HATE_SPEECH_LABELS,
+                          f"a hate label in {HATE_SPEECH_LABELS}")
+
+
+def imdb_archive_problem(path):
+    """What makes ``path`` not a whole aclImdb_v1.tar.gz, or None (reads it through once)."""
+    try:
+        with tarfile.open(path) as tar:
+            folders = {str(PurePosixPath(name).parent) for name in tar.getnames()}
+    except (tarfile.TarError, EOFError, OSError) as error:
+        return f"it is not a complete .tar.gz archive ({error})"
+    missing = [f"aclImdb/{split}/{label}" for split in ("train", "test") for label in ("pos", "neg")
+               if f"aclImdb/{split}/{label}" not in folders]
+    return f"the archive lacks the folders {missing}" if missing else None
+
+
+# ----------------------------------------------------------------------------- download
 
 def _sha256(path):
     digest = hashlib.sha256()
@@ -190,33 +351,61 @@ def _sha256(path):
     return digest.hexdigest()
 
 
-def download(url, dest, sha256=None):
+def _git_blob_id(path):
+    """The id git gives a file's content: sha1 of ``b"blob <size>\\0"`` and the bytes."""
+    digest = hashlib.sha1(f"blob {Path(path).stat().st_size}\0".encode())
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _problem(path, sha256, git_blob, check):
+    """What is wrong with ``path``: a checksum mismatch, else ``check``'s answer; None if good."""
+    if sha256 and (actual := _sha256(path)) != sha256:
+        return f"checksum mismatch: expected sha256 {sha256}, got {actual}"
+    if git_blob and (actual := _git_blob_id(path)) != git_blob:
+        return f"checksum mismatch: expected git blob id {git_blob}, got {actual}"
+    return check(path) if check else None
+
+
+def download(url, dest, sha256=None, git_blob=None, check=None):
     """Download ``url`` to ``dest`` once, with a progress bar, and return ``dest``.
 
-    With ``sha256`` the file is checked against it; without, the checksum of the first
-    download is recorded in ``dest.sha256`` and later cached copies are checked against
-    that. A file that fails the check is removed, never left in the cache as if good.
-    A partial ``dest.part`` from an interrupted run is resumed when the server allows.
+    A new download is accepted only if it matches ``sha256`` (or ``git_blob``, git's id
+    of the content) and ``check(path)``, a function that returns what makes the file
+    unusable (e.g. ``nsmc_problem``) or None. A rejected file is removed, never left in
+    the cache as if good. The sha256 of an accepted file is recorded in
+    ``dest.sha256``, and a cached copy is checked against it (or against ``sha256``)
+    before it is used; a damaged one is downloaded again. A partial ``dest.part`` from
+    an interrupted run is resumed when the server allows.
     """
     dest = Path(dest)
     record = dest.with_name(dest.name + ".sha256")
-    expected = sha256 or (record.read_text().strip() if record.is_file() else None)
-    if dest.is_file():
-        if expected is None or _sha256(dest) == expected:
-            return dest
-        print(f"download: {dest} does not match its checksum; downloading it again.")
-        dest.unlink()
+    if dest.is_file() and _cached_copy_is_good(dest, record, sha256, git_blob, check):
+        return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
     _fetch(url, part, dest)
-    actual = _sha256(part)
-    if expected is not None and actual != expected:
+    problem = _problem(part, sha256, git_blob, check)
+    if problem:
         part.unlink()
-        raise ValueError(f"Checksum mismatch for {url}: expected sha256 {expected}, got {actual}. "
-                         f"The bad file was removed; run again, or put a good copy at {dest}.")
+        raise ValueError(f"Rejected the download of {url}: {problem}. The bad file was removed. "
+                         f"Run again; if it fails again, download the file by hand and put it at "
+                         f"{dest}, or fix the URL (BOOK_SOURCES, see utils/data.py).")
     part.replace(dest)
-    record.write_text(actual + "\n")
+    record.write_text(_sha256(dest) + "\n")
     return dest
+
+
+def _cached_copy_is_good(dest, record, sha256, git_blob, check):
+    """Whether the cached ``dest`` can be used; a damaged copy is removed."""
+    expected = sha256 or (record.read_text().strip() if record.is_file() else None)
+    problem = _problem(dest, expected, None if expected else git_blob, None if expected else check)
+    if problem:
+        print(f"download: the cached {dest} is not good ({problem}); downloading it again.")
+        dest.unlink()
+    return problem is None
 
 
 def _fetch(url, part, dest):

@@ -1,9 +1,13 @@
 """The book's run-time environment: mode, seeds, devices, and the numpy shim for MXNet.
 
-Importing this module restores the numpy aliases that MXNet 1.9.1 still uses
-(``np.bool``, ``np.int``, ...; removed in numpy 1.24), so ``import utils.env``
-must come before ``import mxnet``.
+MXNet 1.9.1 and gluonnlp 0.10 were written for numpy 1.x. They run on numpy 2 once numpy
+gets back the names they read at import time, which numpy 1.24 and 2.0 removed. Importing
+this module puts those names back (``restore_numpy_names``), so ``import utils.env`` must
+come before ``import mxnet``. Nothing that numpy still has is touched (``np.bool`` is
+numpy 2's own boolean type; overwriting it breaks ``numpy.ma``).
 """
+import ctypes
+import importlib.metadata
 import importlib.util
 import os
 import random
@@ -13,18 +17,113 @@ import numpy as np
 
 MODES = ("smoke", "full")
 
-_NUMPY_ALIASES = {"bool": bool, "int": int, "float": float, "object": object,
-                  "complex": complex, "str": str}
+
+def _removed_financial_function(name):
+    def removed(*args, **kwargs):
+        raise NotImplementedError(f"numpy.{name} was removed in numpy 1.20; use the package "
+                                  f"numpy-financial (numpy_financial.{name}) instead.")
+    removed.__name__ = name
+    return removed
 
 
-def restore_numpy_aliases():
-    """Give numpy back the builtin-type aliases MXNet 1.9.1 refers to at import time."""
-    for name, builtin in _NUMPY_ALIASES.items():
-        if name not in np.__dict__:
-            setattr(np, name, builtin)
+def _numpy_1_names():
+    """What MXNet, gluonnlp and d2l read from numpy 1.x, mapped to numpy 2's equivalents."""
+    names = {  # builtin aliases (removed in 1.24)
+        "bool": bool, "int": int, "float": float, "object": object, "complex": complex, "str": str,
+        # constants (removed in 2.0)
+        "PZERO": 0.0, "NZERO": -0.0, "PINF": np.inf, "NINF": -np.inf, "Inf": np.inf,
+        "Infinity": np.inf, "infty": np.inf, "NaN": np.nan, "NAN": np.nan,
+        # type aliases (removed in 2.0)
+        "float_": np.float64, "complex_": np.complex128, "cfloat": np.complex128,
+        "singlecomplex": np.complex64, "longfloat": np.longdouble, "longcomplex": np.clongdouble,
+        "clongfloat": np.clongdouble, "unicode_": np.str_, "string_": np.bytes_,
+        "int0": np.intp, "uint0": np.uintp, "bool8": np.bool_, "object0": np.object_,
+        "str0": np.str_, "bytes0": np.bytes_, "void0": np.void,
+        # functions (removed in 2.0 and 2.4)
+        "alltrue": np.all, "sometrue": np.any, "product": np.prod, "cumproduct": np.cumprod,
+        "round_": np.round, "msort": lambda a: np.sort(a, axis=0),
+        "asfarray": lambda a, dtype=np.float64: np.asarray(
+            a, dtype=dtype if np.issubdtype(dtype, np.inexact) else np.float64),
+        "in1d": lambda ar1, ar2, assume_unique=False, invert=False: np.isin(
+            np.ravel(ar1), ar2, assume_unique=assume_unique, invert=invert),
+        "trapz": getattr(np, "trapezoid", None),
+    }
+    # mxnet/numpy/fallback.py only copies these (moved to numpy-financial in numpy 1.20)
+    for name in ("fv", "ipmt", "irr", "mirr", "nper", "npv", "pmt", "ppmt", "pv", "rate"):
+        names[name] = _removed_financial_function(name)
+    return names
 
 
-restore_numpy_aliases()
+def restore_numpy_names():
+    """Give numpy back the names MXNet 1.9.1 reads at import time, where numpy lacks them.
+
+    Also print numpy scalars as numpy 1.x did (``1.0``, not ``np.float64(1.0)``): MXNet passes
+    operator parameters to its C++ core as text, e.g. an optimizer's learning rates as
+    ``str(list)``, and fails to parse numpy 2's form.
+    """
+    for name, value in _numpy_1_names().items():
+        if name not in np.__dict__ and value is not None:
+            setattr(np, name, value)
+    if np.lib.NumpyVersion(np.__version__) >= "2.0.0":
+        np.set_printoptions(legacy="1.25")
+
+
+restore_numpy_names()
+
+# mxnet-cu117 links against CUDA 11 libraries (libmxnet.so's NEEDED entries). PyPI ships them as
+# these wheels, which put them in site-packages, where the dynamic loader does not look.
+CUDA11_WHEELS = ("nvidia-cuda-runtime-cu11", "nvidia-cuda-nvrtc-cu11", "nvidia-nvtx-cu11",
+                 "nvidia-cublas-cu11", "nvidia-cufft-cu11", "nvidia-curand-cu11",
+                 "nvidia-cusparse-cu11", "nvidia-cusolver-cu11", "nvidia-cudnn-cu11",
+                 "nvidia-nccl-cu11")
+# The libraries MXNet uses from them; not the BLAS/FFTW interposers (libnvblas, libcufftw),
+# which, loaded globally, would take over numpy's BLAS calls.
+CUDA11_LIBRARIES = ("libcudart.", "libnvrtc", "libnvToolsExt.", "libcublas.", "libcublasLt.",
+                    "libcufft.", "libcurand.", "libcusparse.", "libcusolver.", "libcudnn",
+                    "libnccl.")
+
+
+def load_globally(paths):
+    """Load shared libraries so that later ones (and libmxnet.so) find their symbols; return
+    the file names loaded. A library whose dependencies are not loaded yet fails; it is tried
+    again after the others, until a round loads nothing new.
+    """
+    pending, loaded = [str(p) for p in paths], []
+    while pending:
+        failed = []
+        for path in pending:
+            try:
+                ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+                loaded.append(os.path.basename(path))
+            except OSError:
+                failed.append(path)
+        if len(failed) == len(pending):
+            break
+        pending = failed
+    return loaded
+
+
+def load_cuda11_libraries():
+    """With mxnet-cu117 installed, load the CUDA 11 wheels' libraries before ``import mxnet``.
+
+    Returns the loaded file names; [] when mxnet-cu117 is not installed (the CPU build).
+    """
+    try:
+        importlib.metadata.version("mxnet-cu117")
+    except importlib.metadata.PackageNotFoundError:
+        return []
+    paths = []
+    for wheel in CUDA11_WHEELS:
+        try:
+            files = importlib.metadata.distribution(wheel).files or []
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        paths += [f.locate() for f in files if ".so" in f.name and f.name.startswith(CUDA11_LIBRARIES)]
+    return load_globally(paths)
+
+
+if "mxnet" not in sys.modules:
+    load_cuda11_libraries()
 
 
 def book_mode():

@@ -1,8 +1,7 @@
 """Fine-tuning BERT for text classification with MXNet Gluon and gluonnlp 0.10.
 
-Reads top to bottom: the BERT encoder (``load_bert``, built from gluonnlp's model zoo or
-converted from a Hugging Face checkpoint by ``convert_hf_bert``), the classifier on top,
-batching, the training loop, evaluation, prediction, and saving. The learning-rate
+Reads top to bottom: the BERT encoder (``load_bert``, converted from a Hugging Face
+checkpoint by ``convert_hf_bert``), the classifier on top, batching, the training loop, evaluation, prediction, and saving. The learning-rate
 schedule, early stopping, the history and the input checks are shared with
 utils/pytorch.py and live in utils/training.py.
 
@@ -33,9 +32,8 @@ from utils.env import book_mode, mx_context
 from utils.training import (EarlyStopping, Prediction, check_label_names, check_texts,
                             lr_factor, new_history)
 
-# Per language: gluonnlp's model-zoo name, and the Hugging Face checkpoint with the same weights.
-ZOO_MODEL = "bert_12_768_12"
-ZOO_DATASETS = {"en": "book_corpus_wiki_en_uncased", "ko": "kobert_news_wiki_ko_cased"}
+# Per language, the Hugging Face checkpoint the Gluon chapters convert: the same weights as
+# gluonnlp's model zoo had (bert_12_768_12 with book_corpus_wiki_en_uncased, kobert_news_wiki_ko_cased).
 HF_CHECKPOINTS = {"en": "bert-base-uncased", "ko": "skt/kobert-base-v1"}
 
 # The tiny BERT of smoke mode; the same shape as the PyTorch side's BertConfig(hidden_size=64,
@@ -194,14 +192,15 @@ def convert_hf_bert(hf_weights, hf_config, hf_vocab_tokens, ctx=None):
 
 
 def _hf_weights(checkpoint):
-    """A Hugging Face checkpoint's weights as numpy arrays (model.safetensors, else pytorch_model.bin)."""
+    """A Hugging Face checkpoint's weights as numpy arrays: model.safetensors, else
+    pytorch_model.bin (older repositories, KoBERT's among them, may only have the .bin)."""
     from huggingface_hub import hf_hub_download
     from huggingface_hub.utils import EntryNotFoundError
     from safetensors.numpy import load_file
 
     try:
         return load_file(hf_hub_download(checkpoint, "model.safetensors"))
-    except EntryNotFoundError:  # older repositories (KoBERT's among them) may only have the .bin
+    except EntryNotFoundError:
         import torch
 
         state = torch.load(hf_hub_download(checkpoint, "pytorch_model.bin"), map_location="cpu",
@@ -210,20 +209,17 @@ def _hf_weights(checkpoint):
 
 
 def _pretrained_bert(lang, ctx):
-    """``(bert, vocab)``: gluonnlp's model zoo first, else the Hugging Face checkpoint converted.
+    """``(bert, vocab)``: the Hugging Face checkpoint ``HF_CHECKPOINTS[lang]`` converted to Gluon.
 
-    The vocabulary is read from the checkpoint's vocab.txt (English) or, for KoBERT, from its
-    SentencePiece model, whose piece ids are KoBERT's token ids.
+    Downloads (once; huggingface_hub caches them, and ``HF_ENDPOINT`` redirects them)
+    config.json, the vocabulary and the weights (see ``_hf_weights``), in that order. The
+    vocabulary is vocab.txt (English) or, for KoBERT, its SentencePiece model, whose piece
+    ids are KoBERT's token ids. gluonnlp's model zoo is not tried: its S3 host has failed
+    since 2024, and each attempt cost five retries without a timeout.
     """
-    checkpoint = HF_CHECKPOINTS[lang]
-    try:
-        return nlp.model.get_model(ZOO_MODEL, dataset_name=ZOO_DATASETS[lang], pretrained=True,
-                                   use_pooler=True, use_decoder=False, use_classifier=False, ctx=ctx)
-    except (OSError, RuntimeError, UserWarning) as error:  # no network, a gone URL, a bad checksum
-        print(f"load_bert: gluonnlp's model zoo download failed ({type(error).__name__}); "
-              f"converting the Hugging Face checkpoint '{checkpoint}' instead.")
     from huggingface_hub import hf_hub_download
 
+    checkpoint = HF_CHECKPOINTS[lang]
     try:
         hf_config = json.loads(Path(hf_hub_download(checkpoint, "config.json")).read_text(encoding="utf-8"))
         if lang == "ko":
@@ -233,9 +229,9 @@ def _pretrained_bert(lang, ctx):
         weights = _hf_weights(checkpoint)
     except Exception as error:  # huggingface_hub raises its own error types when offline
         raise ConnectionError(
-            f"Could not download BERT weights from gluonnlp's model zoo or from Hugging Face "
-            f"({checkpoint}: {error}). Connect to the internet, or run the book in smoke mode "
-            f"(BOOK_MODE=smoke), which needs no download.") from error
+            f"Could not download the BERT checkpoint {checkpoint} from Hugging Face ({error}). "
+            f"Connect to the internet (or set HF_ENDPOINT to a reachable mirror), or run the book "
+            f"in smoke mode (BOOK_MODE=smoke), which needs no download.") from error
     return convert_hf_bert(weights, hf_config, tokens, ctx)
 
 
@@ -269,36 +265,49 @@ def _kobert_tokenizer(sp_model_file, vocab):
 def load_bert(lang="en", ctx=None):
     """``(bert, tokenizer)``: a gluonnlp BERTModel with pooler and its tokenizer.
 
-    "en": bert-base-uncased with a lowercasing ``BERTTokenizer`` (WordPiece).
-    "ko": KoBERT with a cased ``BERTSPTokenizer`` (SentencePiece).
-    smoke: a tiny random BERT (``SMOKE_BERT``) and a tokenizer of the same kind trained on
-    the language's bundled sample (the same files as utils.pytorch's, so the ids agree).
-    full: the pretrained weights (see ``_pretrained_bert``).
+    The tokenizer is ``load_tokenizer(lang)``'s. smoke: a tiny random BERT (``SMOKE_BERT``)
+    sized to it. full: the pretrained weights (see ``_pretrained_bert``).
     ``ctx``: one context or a list (a copy of the weights on each).
     """
-    if lang not in ZOO_DATASETS:
-        raise ValueError(f"lang={lang!r}: the Gluon chapters have a BERT for {list(ZOO_DATASETS)}.")
+    tokenizer = load_tokenizer(lang)
     ctx = ctx or mx_context()
-    if lang == "ko":
-        if book_mode() == "smoke":
-            sp_model_file = tokenization.sample_korean_sentencepiece()
-            vocab = bert_vocab(_sentencepiece_tokens(sp_model_file))
-            bert = build_bert(SMOKE_BERT, len(vocab), ctx)
-        else:
-            from huggingface_hub import hf_hub_download
-
-            bert, vocab = _pretrained_bert("ko", ctx)
-            sp_model_file = hf_hub_download(HF_CHECKPOINTS["ko"], "spiece.model")
-            if list(vocab.idx_to_token) != _sentencepiece_tokens(sp_model_file):
-                raise ValueError("The KoBERT vocabulary does not match skt/kobert-base-v1's "
-                                 "spiece.model piece for piece; the token ids would be wrong.")
-        return bert, _kobert_tokenizer(sp_model_file, vocab)
     if book_mode() == "smoke":
-        vocab = bert_vocab(_read_vocab_file(tokenization.sample_english_vocab()))
-        bert = build_bert(SMOKE_BERT, len(vocab), ctx)
+        return build_bert(SMOKE_BERT, len(tokenizer.vocab), ctx), tokenizer
+    bert, vocab = _pretrained_bert(lang, ctx)  # its vocabulary comes from the tokenizer's file
+    if list(vocab.idx_to_token) != list(tokenizer.vocab.idx_to_token):
+        raise ValueError(f"The vocabulary of {HF_CHECKPOINTS[lang]}'s weights does not match its "
+                         f"tokenizer's token for token; the token ids would be wrong.")
+    return bert, tokenizer
+
+
+def load_tokenizer(lang="en"):
+    """The tokenizer ``load_bert(lang)`` returns, without building or downloading the model.
+
+    "en": a lowercasing ``BERTTokenizer`` (WordPiece) on bert-base-uncased's vocab.txt.
+    "ko": a cased ``BERTSPTokenizer`` (SentencePiece) on KoBERT's spiece.model, whose piece
+    ids are KoBERT's token ids.
+    smoke: the same kind trained on the language's bundled sample (the same files as
+    utils.pytorch's, so the ids agree). full: the file from the Hugging Face checkpoint
+    (``HF_CHECKPOINTS``), a few hundred kB; no weights.
+    """
+    if lang not in HF_CHECKPOINTS:
+        raise ValueError(f"lang={lang!r}: the Gluon chapters have a BERT for {list(HF_CHECKPOINTS)}.")
+    if book_mode() == "smoke":
+        path = tokenization.sample_korean_sentencepiece() if lang == "ko" else tokenization.sample_english_vocab()
     else:
-        bert, vocab = _pretrained_bert("en", ctx)
-    return bert, nlp.data.BERTTokenizer(vocab, lower=True)
+        from huggingface_hub import hf_hub_download
+
+        checkpoint = HF_CHECKPOINTS[lang]
+        try:
+            path = hf_hub_download(checkpoint, "spiece.model" if lang == "ko" else "vocab.txt")
+        except Exception as error:  # huggingface_hub raises its own error types when offline
+            raise ConnectionError(
+                f"Could not download the {checkpoint} tokenizer from Hugging Face ({error}). "
+                f"Connect to the internet, or run the book in smoke mode (BOOK_MODE=smoke), "
+                f"which needs no download.") from error
+    if lang == "ko":
+        return _kobert_tokenizer(path, bert_vocab(_sentencepiece_tokens(path)))
+    return nlp.data.BERTTokenizer(bert_vocab(_read_vocab_file(path)), lower=True)
 
 
 # ----------------------------------------------------------------------------- the classifier
@@ -383,6 +392,83 @@ def _snapshot(net):
 def _restore(net, snapshot):
     for name, param in net.collect_params().items():
         param.set_data(snapshot[name])  # into the copy on every context
+
+
+def estimate_epoch_time(net, train_loader, *, epochs=1, steps=3, valid_loader=None,
+                        test_loader=None, loss_fn=None, ctx=None, verbose=True):
+    """Time a few real training batches of ``net`` and project them to an epoch and a whole run.
+
+    One untimed batch first (memory, graph and shape set-up), then ``steps`` batches of
+    ``train_loader`` timed through the forward and backward pass that ``train_loop`` runs,
+    hybridized as there, and once more forward only in predict mode, as ``evaluate`` runs
+    them. No weight is updated (the optimizer step, once per update, is left out) and the
+    gradients are left at zero, so ``net`` trains afterwards exactly as it would have.
+    Times scale with padded tokens (batch size x width): seconds per timed token x the
+    tokens of a whole epoch (every batch's shape is read from the loader; no model runs).
+    Prints the estimate in Korean and English (``utils.training.describe_time_estimate``);
+    returns a dict of seconds: 'train_epoch', 'valid_epoch' (one validation pass, per
+    epoch), 'test' (one pass over ``test_loader``) and 'total', plus what it rests on.
+    """
+    if steps < 1:
+        raise ValueError(f"steps={steps}: time at least one batch.")
+    from utils.training import describe_time_estimate, project_time
+
+    ctxs = _contexts(ctx)
+    if set(net.collect_params().list_ctx()) != set(ctxs):
+        net.collect_params().reset_ctx(ctxs)
+    loss_fn = loss_fn or gluon.loss.SoftmaxCrossEntropyLoss()
+    if isinstance(net, gluon.HybridBlock):
+        net.hybridize()  # as train_loop does: time the graph that will train
+
+    def tokens(loader):  # padded tokens of a whole pass: B x T summed over the batches
+        return sum(batch[0].shape[0] * batch[0].shape[1] for batch in loader) if loader else 0
+
+    def run(batch, train):
+        parts = _split(batch, ctxs)
+        if train:
+            with autograd.record():
+                losses = [loss_fn(net(t, s, v), y) for t, v, s, y in parts]
+            autograd.backward(losses)
+        else:
+            with autograd.pause(train_mode=False):
+                [net(t, s, v) for t, v, s, _ in parts]
+        mx.nd.waitall()  # MXNet is asynchronous: stop the clock when the work is done
+
+    batches = []
+    for batch in train_loader:
+        batches.append(batch)
+        if len(batches) == steps + 1:
+            break
+    if len(batches) < 2:
+        raise ValueError("estimate_epoch_time needs at least 2 training batches (1 untimed, 1 timed).")
+    run(batches[0], train=True)  # untimed: first-call set-up
+    run(batches[0], train=False)
+    timed = batches[1:]
+    train_seconds = eval_seconds = 0.0
+    for batch in timed:
+        start = time.perf_counter()
+        run(batch, train=True)
+        train_seconds += time.perf_counter() - start
+        start = time.perf_counter()
+        run(batch, train=False)
+        eval_seconds += time.perf_counter() - start
+    for param in net.collect_params().values():
+        if param.grad_req != "null":
+            param.zero_grad()
+    timed_tokens = tokens(timed)
+    estimate = {
+        "device": "GPU" if ctxs[0].device_type == "gpu" else "CPU", "context": str(ctxs[0]),
+        "smoke": book_mode() == "smoke", "epochs": epochs, "batches_timed": len(timed),
+        "seconds_per_token_train": train_seconds / timed_tokens,
+        "seconds_per_token_eval": eval_seconds / timed_tokens,
+        "train_epoch": project_time(train_seconds, timed_tokens, tokens(train_loader)),
+        "valid_epoch": project_time(eval_seconds, timed_tokens, tokens(valid_loader)),
+        "test": project_time(eval_seconds, timed_tokens, tokens(test_loader)),
+    }
+    estimate["total"] = epochs * (estimate["train_epoch"] + estimate["valid_epoch"]) + estimate["test"]
+    if verbose:
+        print(*describe_time_estimate(estimate), sep="\n")
+    return estimate
 
 
 def train_loop(net, train_loader, valid_loader, *, epochs, lr, warmup_ratio=0.1, schedule="linear",

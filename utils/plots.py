@@ -1,27 +1,39 @@
-"""Every figure the book draws: one place for fonts, styles and plot helpers."""
+"""Every figure the book draws: one place for fonts, styles and plot helpers.
+
+Importing this module makes matplotlib draw Hangul with NanumGothic, which the pip package
+``koreanize-matplotlib`` ships: the same font on Colab (which has no Korean font), on a fresh
+``make book`` and in CI, with no apt and no runtime restart.
+"""
+import importlib.util
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 from matplotlib import font_manager
 
-_KOREAN_FONTS = ("Noto Sans CJK KR", "Noto Sans CJK JP", "NanumGothic", "Malgun Gothic",
-                 "AppleGothic", "Noto Sans KR")
+KOREAN_FONT = "NanumGothic"
+
+
+def _font_files():
+    spec = importlib.util.find_spec("koreanize_matplotlib")
+    if spec is None:
+        raise ModuleNotFoundError(
+            "Hangul in plots needs the font package koreanize-matplotlib: run "
+            "`pip install koreanize-matplotlib` (requirements.txt lists it), then run this cell again.")
+    return sorted((Path(spec.origin).parent / "fonts").glob("*.ttf"))
 
 
 def use_korean_font():
-    """Make matplotlib draw Hangul with the first Korean-capable font installed; return its name.
+    """Register NanumGothic with matplotlib (at run time, no restart) and draw with it; return its name."""
+    known = {font.fname for font in font_manager.fontManager.ttflist}
+    for path in _font_files():
+        if str(path) not in known:
+            font_manager.fontManager.addfont(str(path))
+    plt.rcParams["font.family"] = [KOREAN_FONT]
+    plt.rcParams["axes.unicode_minus"] = False  # NanumGothic has no U+2212 minus sign
+    return KOREAN_FONT
 
-    Returns None (and Hangul shows as boxes) when none is installed: on Colab run
-    ``!apt-get -qq install fonts-nanum`` and restart, on Debian/Ubuntu install fonts-noto-cjk.
-    """
-    for rescan in (False, True):  # a font installed after matplotlib cached its list needs a rescan
-        if rescan:
-            font_manager.fontManager = font_manager._load_fontmanager(try_read_cache=False)
-        installed = {font.name for font in font_manager.fontManager.ttflist}
-        for name in _KOREAN_FONTS:
-            if name in installed:
-                plt.rcParams["font.family"] = [name]
-                plt.rcParams["axes.unicode_minus"] = False
-                return name
-    return None
+
+use_korean_font()
 
 
 def length_histogram(ax, lengths, labels=("부정 / negative", "긍정 / positive"), bins=30,

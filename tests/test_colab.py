@@ -1,0 +1,106 @@
+"""The notebooks' setup cell on a simulated Colab, and what utils.colab installs."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from utils import colab
+
+SETUP_CELL = json.loads((ROOT / "notebooks" / "en" / "11_bert_encoder_gluon.ipynb").read_text())["cells"][2]
+COLAB_STUB = ("import sys, types\n"
+              "sys.modules['google.colab'] = types.ModuleType('google.colab')\n"
+              "import numpy  # Colab's kernel starts with numpy imported\n")
+
+
+def run_setup_cell_on_colab(tmp_path, repo_url=None):
+    """Run the generated setup cell as Colab would: google.colab present, /content a fresh folder,
+    and the repository URL answered by a throwaway clone of this checkout (its committed state)."""
+    source = "".join(SETUP_CELL["source"]).replace('Path("/content")', f"Path({str(tmp_path)!r})")
+    url = source.split('REPO_URL, BRANCH, STACKS = "')[1].split('"')[0]
+    if repo_url:
+        source = source.replace(url, repo_url)
+    gitconfig = tmp_path / "gitconfig"
+    gitconfig.write_text(f'[url "file://{ROOT}"]\n\tinsteadOf = {url}\n')
+    probe = COLAB_STUB + source + "\nimport utils.env, mxnet, d2l\nprint('ROOT', ROOT)\n"
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": str(gitconfig)}
+    return subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=900), url
+
+
+def test_setup_cell_on_colab_clones_installs_and_needs_no_restart(tmp_path):
+    result, url = run_setup_cell_on_colab(tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    clone = tmp_path / url.rstrip("/").split("/")[-1]
+    assert f"ROOT {clone}" in result.stdout  # the chapter imports from the fresh clone
+    assert "MXNet 1.9.1, gluonnlp 0.10 and d2l" in result.stdout and "No runtime restart" in result.stdout
+    assert (clone / "utils" / "colab.py").is_file()
+
+
+def test_a_failed_clone_says_what_to_change(tmp_path):
+    result, _ = run_setup_cell_on_colab(tmp_path, repo_url="https://github.com/nobody/not-a-fork")
+    assert result.returncode != 0
+    assert "Could not clone branch main of https://github.com/nobody/not-a-fork" in result.stderr
+    assert "REPO_URL" in result.stderr and "repository.url in _config.yml" in result.stderr
+
+
+@pytest.fixture
+def fake_pip(monkeypatch):
+    """Record pip's commands instead of running them; an install of mxnet-cu117 'succeeds'."""
+    calls = []
+
+    def pip(*args):
+        calls.append(" ".join(args))
+        return 0, "Successfully installed"
+    monkeypatch.setattr(colab, "pip", pip)
+    return calls
+
+
+def test_gpu_build_is_kept_when_it_computes_on_the_gpu(fake_pip, monkeypatch, capsys):
+    monkeypatch.setattr(colab, "check_mxnet_gpu", lambda: (True, "1 GPU(s), gpu(0) computes"))
+    assert colab.install(["gluon"], gpu=True) == "gpu"
+    assert fake_pip[-2:] == ["uninstall -y mxnet", "install --no-deps -r requirements-gluon-gpu.txt"]
+    assert "MXNet uses the GPU: 1 GPU(s)" in capsys.readouterr().out
+
+
+def test_gpu_build_falls_back_to_the_cpu_build_in_one_line(fake_pip, monkeypatch, capsys):
+    monkeypatch.setattr(colab, "check_mxnet_gpu", lambda: (False, "OSError: libcuda.so.1: cannot open"))
+    assert colab.install(["gluon"], gpu=True) == "cpu"
+    assert fake_pip[-2:] == ["uninstall -y mxnet-cu117", "install --no-deps mxnet==1.9.1"]
+    fallback = [l for l in capsys.readouterr().out.splitlines() if "CPU build is used" in l]
+    assert len(fallback) == 1 and "libcuda.so.1" in fallback[0]
+
+
+def test_without_a_gpu_only_the_cpu_stack_is_installed(fake_pip, capsys):
+    assert colab.install(["gluon"], lang="ko", gpu=False) == "cpu"
+    assert fake_pip == ["install -r requirements.txt", "install --no-deps -r requirements-gluon.txt"]
+    assert "GPU가 없어" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("has_torch", [True, False])
+def test_colabs_torch_is_kept_and_installed_only_where_missing(fake_pip, monkeypatch, has_torch):
+    find_spec = colab.importlib.util.find_spec
+    monkeypatch.setattr(colab.importlib.util, "find_spec",
+                        lambda name: (object() if has_torch else None) if name == "torch" else find_spec(name))
+    assert colab.install(["pytorch"]) is None
+    assert fake_pip == ["install -r requirements.txt"] + ([] if has_torch else ["install torch>=2.3"])
+
+
+def test_unknown_stack_is_a_clear_error():
+    with pytest.raises(ValueError, match="Unknown stack"):
+        colab.install(["tensorflow"])
+
+
+def test_cuda11_libraries_load_in_dependency_order(tmp_path):
+    """libmxnet.so needs the CUDA 11 libraries loaded first; one that needs another loads after it."""
+    from utils.env import load_globally
+    base, top = tmp_path / "libbase.so", tmp_path / "libtop.so"
+    (tmp_path / "base.c").write_text("int base_value(void) { return 41; }\n")
+    (tmp_path / "top.c").write_text("int base_value(void);\nint top_value(void) { return base_value() + 1; }\n")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-Wl,-soname,libbase.so", "-o", base, tmp_path / "base.c"],
+                   check=True)  # a soname, as every CUDA library has: how a loaded one is found
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", top, tmp_path / "top.c", f"-L{tmp_path}", "-lbase"],
+                   check=True)
+    assert load_globally([top, base]) == ["libbase.so", "libtop.so"]  # top failed first, then loaded
