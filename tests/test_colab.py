@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -47,28 +48,40 @@ def test_a_failed_clone_says_what_to_change(tmp_path):
 
 
 @pytest.fixture
-def fake_pip(monkeypatch):
-    """Record pip's commands instead of running them; an install of mxnet-cu117 'succeeds'."""
+def fake_pip(monkeypatch, tmp_path):
+    """Record pip's commands instead of running them (an install with --target makes that folder),
+    with MXNet's GPU build going to a scratch folder."""
+    import utils.env
     calls = []
 
     def pip(*args):
-        calls.append(" ".join(args))
+        calls.append(" ".join(args).replace(str(tmp_path), "GPU_DIR"))
+        if "--target" in args:
+            (Path(args[args.index("--target") + 1]) / "installed").mkdir(parents=True)
         return 0, "Successfully installed"
     monkeypatch.setattr(colab, "pip", pip)
+    monkeypatch.setattr(utils.env, "MXNET_GPU_DIR", tmp_path / "mxnet-cu117")
     return calls
 
 
-def test_gpu_build_is_kept_when_it_computes_on_the_gpu(fake_pip, monkeypatch, capsys):
+def test_gpu_build_goes_to_its_own_folder_and_is_kept_when_it_computes(fake_pip, monkeypatch, capsys, tmp_path):
+    import utils.env
+    used = []
+    monkeypatch.setattr(utils.env, "use_mxnet_gpu_build", used.append)
     monkeypatch.setattr(colab, "check_mxnet_gpu", lambda: (True, "1 GPU(s), gpu(0) computes"))
     assert colab.install(["gluon"], gpu=True) == "gpu"
-    assert fake_pip[-2:] == ["uninstall -y mxnet", "install --no-deps -r requirements-gluon-gpu.txt"]
+    assert fake_pip[-2] == "install --no-deps --target GPU_DIR/mxnet-cu117/python mxnet-cu117==1.9.1"
+    assert fake_pip[-1].startswith("install --no-deps --target GPU_DIR/mxnet-cu117/cuda11 nvidia-cuda-runtime-cu11==")
+    assert not any("uninstall" in call for call in fake_pip)  # site-packages (torch's CUDA 12, the CPU build) untouched
+    assert (tmp_path / "mxnet-cu117" / "python").is_dir()
+    assert used == [tmp_path / "mxnet-cu117"]  # and this kernel, which imported utils.env already, uses it
     assert "MXNet uses the GPU: 1 GPU(s)" in capsys.readouterr().out
 
 
-def test_gpu_build_falls_back_to_the_cpu_build_in_one_line(fake_pip, monkeypatch, capsys):
+def test_gpu_build_falls_back_to_the_cpu_build_in_one_line(fake_pip, monkeypatch, capsys, tmp_path):
     monkeypatch.setattr(colab, "check_mxnet_gpu", lambda: (False, "OSError: libcuda.so.1: cannot open"))
     assert colab.install(["gluon"], gpu=True) == "cpu"
-    assert fake_pip[-2:] == ["uninstall -y mxnet-cu117", "install --no-deps mxnet==1.9.1"]
+    assert not (tmp_path / "mxnet-cu117").exists()  # removed: import mxnet finds the CPU build again
     fallback = [l for l in capsys.readouterr().out.splitlines() if "CPU build is used" in l]
     assert len(fallback) == 1 and "libcuda.so.1" in fallback[0]
 
@@ -93,14 +106,24 @@ def test_unknown_stack_is_a_clear_error():
         colab.install(["tensorflow"])
 
 
-def test_cuda11_libraries_load_in_dependency_order(tmp_path):
-    """libmxnet.so needs the CUDA 11 libraries loaded first; one that needs another loads after it."""
-    from utils.env import load_globally
-    base, top = tmp_path / "libbase.so", tmp_path / "libtop.so"
-    (tmp_path / "base.c").write_text("int base_value(void) { return 41; }\n")
-    (tmp_path / "top.c").write_text("int base_value(void);\nint top_value(void) { return base_value() + 1; }\n")
-    subprocess.run(["gcc", "-shared", "-fPIC", "-Wl,-soname,libbase.so", "-o", base, tmp_path / "base.c"],
-                   check=True)  # a soname, as every CUDA library has: how a loaded one is found
-    subprocess.run(["gcc", "-shared", "-fPIC", "-o", top, tmp_path / "top.c", f"-L{tmp_path}", "-lbase"],
-                   check=True)
-    assert load_globally([top, base]) == ["libbase.so", "libtop.so"]  # top failed first, then loaded
+def test_gpu_build_folder_loads_its_cuda11_libraries_in_dependency_order(tmp_path, monkeypatch):
+    """libmxnet.so needs the CUDA 11 libraries loaded first; one that needs another loads after it,
+    and a BLAS interposer (libnvblas) is left alone."""
+    from utils.env import use_mxnet_gpu_build
+
+    def library(name, code, *link):
+        folder = tmp_path / "cuda11" / "nvidia" / name.split(".")[0][3:] / "lib"
+        folder.mkdir(parents=True, exist_ok=True)
+        (tmp_path / f"{name}.c").write_text(code)
+        subprocess.run(["gcc", "-shared", "-fPIC", f"-Wl,-soname,{name}", "-o", folder / name,
+                        tmp_path / f"{name}.c", *link], check=True)  # a soname, as every CUDA library has
+        return folder
+    runtime = library("libcudart.so.11.0", "int runtime_value(void) { return 41; }\n")
+    library("libcublas.so.11", "int runtime_value(void);\nint blas_value(void) { return runtime_value() + 1; }\n",
+            f"-L{runtime}", "-l:libcudart.so.11.0")
+    library("libnvblas.so.11", "int dgemm_(void) { return 0; }\n")
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    assert use_mxnet_gpu_build(tmp_path) == []  # no GPU build in the folder: nothing happens
+    (tmp_path / "python" / "mxnet").mkdir(parents=True)
+    assert use_mxnet_gpu_build(tmp_path) == ["libcudart.so.11.0", "libcublas.so.11"]  # cublas failed first
+    assert sys.path[0] == str(tmp_path / "python")  # import mxnet takes the GPU build

@@ -7,8 +7,9 @@ transformers and numpy (so no restart is needed), and says what it is doing:
 - "pytorch": Colab's torch (installed only if the runtime has none);
 - "gluon": ``requirements-gluon.txt`` with ``--no-deps`` (MXNet, gluonnlp, d2l). With an NVIDIA
   GPU it then tries MXNet's CUDA 11 build (``requirements-gluon-gpu.txt``: mxnet-cu117 and PyPI's
-  CUDA 11 runtime wheels, which ``utils.env`` loads before ``import mxnet``), checks it with a
-  small operation on ``mx.gpu(0)``, and falls back to the CPU build, in one line, if any step fails.
+  CUDA 11 runtime wheels) in a folder of its own, which ``utils.env`` puts before the CPU build
+  at ``import mxnet``. It checks it with a small operation on ``mx.gpu(0)`` and, if any step
+  fails, removes that folder (the CPU build takes over) and says so in one line.
 
 Run it by hand with ``python -m utils.colab gluon pytorch``.
 """
@@ -84,30 +85,37 @@ def check_mxnet_gpu():
     return done.returncode == 0, (lines[-1][:200] if lines else f"exit code {done.returncode}")
 
 
-def cpu_mxnet_requirement():
-    """The line of requirements-gluon.txt that pins MXNet's CPU build, e.g. 'mxnet==1.9.1'."""
-    for line in (ROOT / "requirements-gluon.txt").read_text().splitlines():
-        if line.startswith("mxnet=="):
-            return line.split("#")[0].strip()
-    raise RuntimeError("requirements-gluon.txt pins no mxnet== version")
+def gpu_requirements():
+    """requirements-gluon-gpu.txt split in two: (the mxnet-cu117 pin, the CUDA 11 wheels)."""
+    lines = [line.split("#")[0].strip() for line in (ROOT / "requirements-gluon-gpu.txt").read_text().splitlines()]
+    lines = [line for line in lines if line]
+    return ([line for line in lines if line.startswith("mxnet")],
+            [line for line in lines if not line.startswith("mxnet")])
 
 
 def install_gluon(say, gpu):
-    """MXNet (CPU build, then the GPU build where it works), gluonnlp and d2l, all --no-deps."""
+    """MXNet's CPU build, gluonnlp and d2l (--no-deps); with a GPU, also MXNet's GPU build in
+    a folder of its own (``utils.env.MXNET_GPU_DIR``), kept only if it computes on gpu(0)."""
+    import utils.env
+
     say("gluon")
     pip_or_fail("install", "--no-deps", "-r", "requirements-gluon.txt")
     if not gpu:
         say("no_gpu")
         return "cpu"
     say("gpu")
-    pip_or_fail("uninstall", "-y", "mxnet")  # both builds own the folder mxnet/: one at a time
-    code, tail = pip("install", "--no-deps", "-r", "requirements-gluon-gpu.txt")
+    mxnet_gpu, cuda11 = gpu_requirements()
+    folder = utils.env.MXNET_GPU_DIR
+    shutil.rmtree(folder, ignore_errors=True)
+    code, tail = pip("install", "--no-deps", "--target", str(folder / "python"), *mxnet_gpu)
+    if code == 0:
+        code, tail = pip("install", "--no-deps", "--target", str(folder / "cuda11"), *cuda11)
     works, detail = check_mxnet_gpu() if code == 0 else (False, tail.splitlines()[-1] if tail else "pip")
     if works:
+        utils.env.use_mxnet_gpu_build(folder)  # this kernel imported utils.env before the folder existed
         say("gpu_ok", detail=detail)
         return "gpu"
-    pip("uninstall", "-y", "mxnet-cu117")
-    pip_or_fail("install", "--no-deps", cpu_mxnet_requirement())
+    shutil.rmtree(folder, ignore_errors=True)  # the CPU build in site-packages takes over
     say("gpu_failed", detail=detail)
     return "cpu"
 

@@ -7,11 +7,11 @@ come before ``import mxnet``. Nothing that numpy still has is touched (``np.bool
 numpy 2's own boolean type; overwriting it breaks ``numpy.ma``).
 """
 import ctypes
-import importlib.metadata
 import importlib.util
 import os
 import random
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -70,14 +70,14 @@ def restore_numpy_names():
 
 restore_numpy_names()
 
-# mxnet-cu117 links against CUDA 11 libraries (libmxnet.so's NEEDED entries). PyPI ships them as
-# these wheels, which put them in site-packages, where the dynamic loader does not look.
-CUDA11_WHEELS = ("nvidia-cuda-runtime-cu11", "nvidia-cuda-nvrtc-cu11", "nvidia-nvtx-cu11",
-                 "nvidia-cublas-cu11", "nvidia-cufft-cu11", "nvidia-curand-cu11",
-                 "nvidia-cusparse-cu11", "nvidia-cusolver-cu11", "nvidia-cudnn-cu11",
-                 "nvidia-nccl-cu11")
-# The libraries MXNet uses from them; not the BLAS/FFTW interposers (libnvblas, libcufftw),
-# which, loaded globally, would take over numpy's BLAS calls.
+# MXNet's GPU build (mxnet-cu117) and the CUDA 11 libraries it links against (libmxnet.so's
+# NEEDED entries), as PyPI's nvidia-*-cu11 wheels, live in a folder of their own, never in
+# site-packages: there they would overwrite torch's CUDA 12 files of the same name (libnccl.so.2,
+# libnvToolsExt.so.1, libcurand.so.10, libcusolver.so.11), and the CPU build stays installed as
+# the fallback. utils.colab fills it: MXNET_GPU_DIR/python (mxnet-cu117), MXNET_GPU_DIR/cuda11.
+MXNET_GPU_DIR = Path(os.environ.get("BOOK_MXNET_GPU") or Path.home() / ".cache" / "bert-sentiment-book" / "mxnet-cu117")
+# The libraries MXNet uses; not the BLAS/FFTW interposers (libnvblas, libcufftw), which, loaded
+# globally, would take over numpy's BLAS calls.
 CUDA11_LIBRARIES = ("libcudart.", "libnvrtc", "libnvToolsExt.", "libcublas.", "libcublasLt.",
                     "libcufft.", "libcurand.", "libcusparse.", "libcusolver.", "libcudnn",
                     "libnccl.")
@@ -103,27 +103,22 @@ def load_globally(paths):
     return loaded
 
 
-def load_cuda11_libraries():
-    """With mxnet-cu117 installed, load the CUDA 11 wheels' libraries before ``import mxnet``.
-
-    Returns the loaded file names; [] when mxnet-cu117 is not installed (the CPU build).
-    """
-    try:
-        importlib.metadata.version("mxnet-cu117")
-    except importlib.metadata.PackageNotFoundError:
+def use_mxnet_gpu_build(folder=MXNET_GPU_DIR):
+    """If ``folder`` holds MXNet's GPU build, make ``import mxnet`` take it: load its CUDA 11
+    libraries and put it first on sys.path. Returns the loaded file names ([] without it)."""
+    folder = Path(folder)
+    if not (folder / "python" / "mxnet").is_dir():
         return []
-    paths = []
-    for wheel in CUDA11_WHEELS:
-        try:
-            files = importlib.metadata.distribution(wheel).files or []
-        except importlib.metadata.PackageNotFoundError:
-            continue
-        paths += [f.locate() for f in files if ".so" in f.name and f.name.startswith(CUDA11_LIBRARIES)]
-    return load_globally(paths)
+    libraries = sorted(p for p in (folder / "cuda11").glob("nvidia/*/lib/*.so*")
+                       if p.name.startswith(CUDA11_LIBRARIES))
+    loaded = load_globally(libraries)
+    if str(folder / "python") not in sys.path:
+        sys.path.insert(0, str(folder / "python"))
+    return loaded
 
 
 if "mxnet" not in sys.modules:
-    load_cuda11_libraries()
+    use_mxnet_gpu_build()
 
 
 def book_mode():
