@@ -106,3 +106,25 @@ def test_no_page_shows_a_font_warning(built_book):
         html = page.read_text(encoding="utf-8")
         for sign in ("missing from font", "findfont", "Font family", "UserWarning"):
             assert sign not in html, f"{page.name} shows {sign!r}"
+
+
+def test_math_renders_with_the_network_blocked(page, site):
+    """A workshop room without network: MathJax comes from the build, not from a CDN."""
+    context = page.context.browser.new_context()
+    offline = context.new_page()
+    left_the_site = []
+
+    def only_the_site(route):
+        if route.request.url.startswith(site):
+            return route.continue_()
+        left_the_site.append(route.request.url)
+        return route.abort()
+    offline.route("**/*", only_the_site)
+    offline.goto(f"{site}/book/40_hate_speech.html")
+    assert offline.locator('script[src*="_static/mathjax/"]').count() == 1
+    offline.wait_for_selector("mjx-container", state="attached", timeout=20_000)  # typeset by MathJax
+    assert offline.locator("mjx-container:visible").count() >= 1  # e.g. the focal-loss formula
+    offline.locator("mjx-container:visible").first.scroll_into_view_if_needed()
+    offline.screenshot(path=str(ARTIFACTS / "math-offline.png"))
+    context.close()
+    assert not any("mathjax" in url.lower() for url in left_the_site), left_the_site
