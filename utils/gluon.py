@@ -208,31 +208,28 @@ def _hf_weights(checkpoint):
         return {name: tensor.numpy() for name, tensor in state.items()}
 
 
-def _pretrained_bert(lang, ctx):
-    """``(bert, vocab)``: the Hugging Face checkpoint ``HF_CHECKPOINTS[lang]`` converted to Gluon.
+def _pretrained_bert(lang, vocab_tokens, ctx):
+    """The Hugging Face checkpoint ``HF_CHECKPOINTS[lang]`` converted to a Gluon BERTModel.
 
-    Downloads (once; huggingface_hub caches them, and ``HF_ENDPOINT`` redirects them)
-    config.json, the vocabulary and the weights (see ``_hf_weights``), in that order. The
-    vocabulary is vocab.txt (English) or, for KoBERT, its SentencePiece model, whose piece
-    ids are KoBERT's token ids. gluonnlp's model zoo is not tried: its S3 host has failed
-    since 2024, and each attempt cost five retries without a timeout.
+    ``vocab_tokens``: the checkpoint's vocabulary in id order, as its tokenizer read it
+    (``load_tokenizer``). Downloads (once; huggingface_hub caches them, and ``HF_ENDPOINT``
+    redirects them) config.json, then the weights (see ``_hf_weights``). gluonnlp's model zoo
+    is not tried: its S3 host has failed since 2024, and each attempt cost five retries
+    without a timeout.
     """
     from huggingface_hub import hf_hub_download
 
     checkpoint = HF_CHECKPOINTS[lang]
     try:
         hf_config = json.loads(Path(hf_hub_download(checkpoint, "config.json")).read_text(encoding="utf-8"))
-        if lang == "ko":
-            tokens = _sentencepiece_tokens(hf_hub_download(checkpoint, "spiece.model"))
-        else:
-            tokens = _read_vocab_file(hf_hub_download(checkpoint, "vocab.txt"))
         weights = _hf_weights(checkpoint)
     except Exception as error:  # huggingface_hub raises its own error types when offline
         raise ConnectionError(
             f"Could not download the BERT checkpoint {checkpoint} from Hugging Face ({error}). "
             f"Connect to the internet (or set HF_ENDPOINT to a reachable mirror), or run the book "
             f"in smoke mode (BOOK_MODE=smoke), which needs no download.") from error
-    return convert_hf_bert(weights, hf_config, tokens, ctx)
+    bert, _ = convert_hf_bert(weights, hf_config, vocab_tokens, ctx)
+    return bert
 
 
 def _sentencepiece_tokens(sp_model_file):
@@ -273,11 +270,7 @@ def load_bert(lang="en", ctx=None):
     ctx = ctx or mx_context()
     if book_mode() == "smoke":
         return build_bert(SMOKE_BERT, len(tokenizer.vocab), ctx), tokenizer
-    bert, vocab = _pretrained_bert(lang, ctx)  # its vocabulary comes from the tokenizer's file
-    if list(vocab.idx_to_token) != list(tokenizer.vocab.idx_to_token):
-        raise ValueError(f"The vocabulary of {HF_CHECKPOINTS[lang]}'s weights does not match its "
-                         f"tokenizer's token for token; the token ids would be wrong.")
-    return bert, tokenizer
+    return _pretrained_bert(lang, tokenizer.vocab.idx_to_token, ctx), tokenizer
 
 
 def load_tokenizer(lang="en"):
