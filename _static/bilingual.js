@@ -1,80 +1,59 @@
-// Language switch of the bilingual book: 한국어 / English / 둘 다 (both).
-// The choice is kept in localStorage across pages; ?lang=ko|en|both in the URL wins.
-// CSS (bilingual.css) hides the prose of the language not chosen.
+// The bar above every article: a link to the same page in the other edition, and the
+// Colab badge of this page's notebook. Reading a page remembers its edition, which the
+// root page (../index.html) opens next time.
 (function () {
-  const KEY = "book-lang";
-  const LANGS = { ko: "한국어", en: "English", both: "둘 다 / Both" };
-  const root = document.documentElement;
-
-  function chosen() {
-    const fromUrl = new URLSearchParams(window.location.search).get("lang");
-    if (fromUrl in LANGS) {
-      localStorage.setItem(KEY, fromUrl);
-      return fromUrl;
-    }
-    const saved = localStorage.getItem(KEY);
-    if (saved in LANGS) return saved;
-    return (navigator.language || "").toLowerCase().startsWith("ko") ? "ko" : "en";
-  }
-
-  function apply(lang) {
-    root.dataset.bookLang = lang;
-    root.lang = lang === "en" ? "en" : "ko";
-    document.querySelectorAll(".lang-switch button").forEach(function (button) {
-      button.setAttribute("aria-pressed", String(button.dataset.lang === lang));
-    });
-    document.querySelectorAll(".colab-badge").forEach(function (link) {
-      link.hidden = lang !== "both" && link.dataset.lang !== lang;
-    });
-  }
+  const TEXT = {
+    ko: { other: "English edition", otherTitle: "Read this page in English",
+          colab: "Colab에서 열기", colabTitle: "이 장의 노트북을 Colab에서 엽니다" },
+    en: { other: "한국어판", otherTitle: "이 페이지를 한국어로 읽기",
+          colab: "Open in Colab", colabTitle: "Open this chapter's notebook in Colab" },
+  };
 
   function meta(name) {
     const tag = document.querySelector('meta[name="' + name + '"]');
     return tag ? tag.content : null;
   }
 
-  function colabBadge(lang) {
-    const link = document.createElement("a");
-    link.className = "colab-badge";
-    link.dataset.lang = lang;
-    link.href = meta("colab-" + lang);
-    link.target = "_blank";
-    link.rel = "noopener";
-    link.title = lang === "ko" ? "Colab에서 한국어 노트북 열기" : "Open the English notebook in Colab";
-    const image = document.createElement("img");
-    image.src = meta("colab-badge");
-    image.alt = "Open in Colab (" + LANGS[lang] + ")";
-    link.append(image, document.createTextNode(lang === "ko" ? " 한국어" : " English"));
-    return link;
+  const lang = meta("book-edition");
+  if (!(lang in TEXT)) return;
+  localStorage.setItem("book-edition", lang);
+
+  function link(className, href, label, title, hreflang) {
+    const a = document.createElement("a");
+    a.className = className;
+    a.href = href;
+    a.title = title;
+    if (hreflang) {
+      a.hreflang = hreflang;
+      a.lang = hreflang;
+    }
+    a.append(document.createTextNode(label));
+    return a;
   }
 
   function buildBar() {
     const article = document.querySelector("article.bd-article") || document.querySelector("main");
-    if (!article) return;
+    if (!article || article.querySelector(".edition-bar")) return;
     const bar = document.createElement("div");
-    bar.className = "lang-bar";
-    const group = document.createElement("div");
-    group.className = "lang-switch";
-    group.setAttribute("role", "group");
-    group.setAttribute("aria-label", "언어 / Language");
-    Object.keys(LANGS).forEach(function (lang) {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.dataset.lang = lang;
-      button.textContent = LANGS[lang];
-      button.addEventListener("click", function () {
-        localStorage.setItem(KEY, lang);
-        apply(lang);
-      });
-      group.append(button);
-    });
-    bar.append(group);
-    if (meta("colab-ko")) bar.append(colabBadge("ko"), colabBadge("en"));
+    bar.className = "edition-bar";
+    const other = lang === "ko" ? "en" : "ko";
+    const otherLink = link("other-edition", meta("other-edition") + window.location.hash,
+                           TEXT[lang].other + " →", TEXT[lang].otherTitle, other);
+    otherLink.addEventListener("click", function () { localStorage.setItem("book-edition", other); });
+    bar.append(otherLink);
+    if (meta("colab")) {
+      const badge = link("colab-badge", meta("colab"), " " + TEXT[lang].colab, TEXT[lang].colabTitle);
+      badge.target = "_blank";
+      badge.rel = "noopener";
+      const image = document.createElement("img");
+      image.src = meta("colab-badge");
+      image.alt = "Colab";
+      badge.prepend(image);
+      bar.append(badge);
+    }
     article.prepend(bar);
-    apply(root.dataset.bookLang);
   }
 
-  apply(chosen());
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", buildBar);
   } else {

@@ -1,13 +1,17 @@
 """Generate notebooks/{ko,en}/NN_name.ipynb from the chapters in book/ (never edit those by hand).
 
-Each notebook keeps one language's prose and all the code, and starts with a setup
-cell: on Colab it clones the repository and installs what the chapter's code uses
-(``utils.colab.install``); anywhere it puts the repository root on sys.path so that
-``import utils`` works.
+The split: each notebook keeps the cells of one language (untagged cells, and cells tagged
+``lang-ko`` or ``lang-en``), and starts with a setup cell: on Colab it clones the repository
+and installs what the chapter's code uses (``utils.colab.install``); anywhere it sets
+BOOK_LANG and puts the repository root on sys.path so that ``import utils`` works.
+A value written as ``{ko: ..., en: ...}`` in cell metadata (a figure's caption) becomes
+that language's value. The book's two editions are built from the same split
+(scripts/build_book.py), so the page and the Colab notebook it opens are one notebook.
 
     python scripts/make_notebooks.py [--out DIR]     # default: notebooks/
 """
 import argparse
+import copy
 import json
 import re
 import sys
@@ -33,6 +37,7 @@ import os, subprocess, sys
 from pathlib import Path
 
 REPO_URL, BRANCH, STACKS = "{url}", "{branch}", {stacks}
+os.environ["BOOK_LANG"] = "{lang}"  # the language of plots and messages
 if "google.colab" in sys.modules:
     clone = Path("/content") / REPO_URL.rstrip("/").split("/")[-1]
     if not clone.is_dir():
@@ -83,13 +88,42 @@ def stacks(notebook):
     return [name for name, pattern in STACK_IMPORTS.items() if re.search(pattern, code)]
 
 
-def for_language(notebook, lang, url, branch):
-    """One language's notebook: drop the other language's prose, add the setup cells."""
+def in_language(value, lang):
+    """``value`` with every ``{ko: ..., en: ...}`` mapping in it replaced by its ``lang`` entry."""
+    if isinstance(value, dict):
+        if set(value) == set(LANGS):
+            return in_language(value[lang], lang)
+        return {key: in_language(item, lang) for key, item in value.items()}
+    if isinstance(value, list):
+        return [in_language(item, lang) for item in value]
+    return value
+
+
+def _figure_alt_text(metadata):
+    """A figure's alt text is its caption (without markdown) unless the chapter gives one."""
+    figure = metadata.get("mystnb", {}).get("figure")
+    if figure and "caption" in figure:
+        image = metadata["mystnb"].setdefault("image", {})
+        image.setdefault("alt", re.sub(r"[`*_]|\{\w+\}", "", figure["caption"]))
+
+
+def split(notebook, lang):
+    """The cells of one language (untagged cells and ``lang``'s), metadata in that language."""
     other = f"lang-{'en' if lang == 'ko' else 'ko'}"
-    cells = [c for c in notebook.cells if other not in c.metadata.get("tags", [])]
+    cells = [copy.deepcopy(c) for c in notebook.cells if other not in c.metadata.get("tags", [])]
+    for cell in cells:
+        cell.metadata = in_language(cell.metadata, lang)
+        _figure_alt_text(cell.metadata)
+    return cells
+
+
+def for_language(notebook, lang, url, branch):
+    """One language's notebook: that language's cells, the setup cells after the title."""
+    cells = split(notebook, lang)
     setup = [nbformat.v4.new_markdown_cell(SETUP_NOTE[lang]),
              nbformat.v4.new_code_cell(SETUP_CODE.format(url=url, branch=branch, lang=lang,
-                                                         stacks=json.dumps(stacks(notebook)), **SETUP_TEXT[lang]))]
+                                                         stacks=json.dumps(stacks(notebook)), **SETUP_TEXT[lang]),
+                                       metadata={"tags": ["hide-input"]})]
     title = 1 if cells and cells[0].cell_type == "markdown" and cells[0].source.startswith("#") else 0
     cells = cells[:title] + setup + cells[title:]
     for index, cell in enumerate(cells):

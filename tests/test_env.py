@@ -48,10 +48,40 @@ def test_book_mode(monkeypatch):
         env.book_mode()
 
 
-def test_announce_mode_says_smoke_numbers_are_not_results(capsys):
+def test_announce_mode_says_smoke_numbers_are_not_results_in_the_book_language(capsys, monkeypatch):
+    monkeypatch.setenv("BOOK_LANG", "en")
     assert env.announce_mode() == "smoke"
     out = capsys.readouterr().out
-    assert out.startswith("SMOKE") and "not results" in out and "결과가 아닙니다" in out
+    assert out.startswith("SMOKE") and "not results" in out and "결과" not in out
+    assert env.not_a_result() == "  (smoke: not a result)"
+    monkeypatch.setenv("BOOK_LANG", "ko")
+    env.announce_mode()
+    out = capsys.readouterr().out
+    assert out.startswith("스모크 모드") and "결과가 아닙니다" in out and "SMOKE" not in out
+    assert "결과가 아님" in env.not_a_result()
+    monkeypatch.setenv("BOOK_MODE", "full")
+    assert env.not_a_result() == ""
+
+
+def test_book_lang_defaults_to_english_and_refuses_other_languages(monkeypatch):
+    monkeypatch.delenv("BOOK_LANG", raising=False)
+    assert env.book_lang() == "en" and env.in_book_lang("한", "en") == "en"
+    monkeypatch.setenv("BOOK_LANG", " KO ")
+    assert env.book_lang() == "ko" and env.in_book_lang("한", "en") == "한"
+    monkeypatch.setenv("BOOK_LANG", "ja")
+    with pytest.raises(ValueError, match="'ko' or 'en'"):
+        env.book_lang()
+
+
+def test_progress_is_a_finished_text_bar_on_stdout_in_the_book_build(monkeypatch, capsys):
+    monkeypatch.setenv("BOOK_PROGRESS", "text")
+    for _ in env.progress(range(4), desc="epoch 1/2"):
+        pass
+    out = capsys.readouterr().out
+    assert "epoch 1/2: 100%" in out and "4/4" in out
+    monkeypatch.delenv("BOOK_PROGRESS")
+    import tqdm.auto
+    assert isinstance(env.progress(range(1), disable=True), tqdm.auto.tqdm)
 
 
 @pytest.mark.torch

@@ -202,8 +202,8 @@ def test_chapter_notebook_runs_end_to_end_in_full_mode(full_mode, tmp_path, name
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, f"{name} failed in full mode:\n{result.stderr[-4000:]}"
     outputs = json.loads(result.stdout.strip().splitlines()[-1])
-    assert outputs["first"].startswith("FULL"), outputs["first"][:200]
-    for smoke_mark in ("SMOKE", "smoke: not a result", "smoke estimate"):
+    assert outputs["first"].startswith("풀 모드"), outputs["first"][:200]  # a Korean notebook speaks Korean
+    for smoke_mark in ("SMOKE", "스모크", "smoke: not a result", "smoke estimate"):
         assert smoke_mark not in outputs["all"], smoke_mark
     assert server.requests[start:], "a full-mode chapter downloaded nothing"
     assert_nothing_else_asked(server, start)

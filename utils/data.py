@@ -36,9 +36,8 @@ import urllib.request
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
-from tqdm.auto import tqdm
 
-from utils.env import book_mode
+from utils.env import book_mode, progress
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 
@@ -417,7 +416,7 @@ def _fetch(url, part, dest):
             resumed = offset > 0 and getattr(response, "status", None) == 206
             total = int(response.headers.get("Content-Length") or 0) + (offset if resumed else 0)
             small = 0 < total < (1 << 20)  # no progress bar for a file under 1 MiB
-            with open(part, "ab" if resumed else "wb") as f, tqdm(
+            with open(part, "ab" if resumed else "wb") as f, progress(
                     total=total or None, initial=offset if resumed else 0, unit="B",
                     unit_scale=True, desc=dest.name, disable=small) as bar:
                 for block in iter(lambda: response.read(1 << 16), b""):

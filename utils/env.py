@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 MODES = ("smoke", "full")
+LANGS = ("ko", "en")
 
 
 def _removed_financial_function(name):
@@ -130,18 +131,55 @@ def book_mode():
     return mode
 
 
+def book_lang():
+    """'ko' or 'en': the language of the edition or notebook (BOOK_LANG, set by the build and by
+    every notebook's setup cell). Plots and printed messages follow it; default English."""
+    lang = os.environ.get("BOOK_LANG", "en").strip().lower() or "en"
+    if lang not in LANGS:
+        raise ValueError(f"BOOK_LANG={lang!r} is not a language of this book. "
+                         f"Set it to 'ko' or 'en', e.g. os.environ['BOOK_LANG'] = 'ko'.")
+    return lang
+
+
+def in_book_lang(ko, en):
+    """The Korean or the English text, whichever the book's language is."""
+    return ko if book_lang() == "ko" else en
+
+
 def announce_mode():
     """Print which mode this run uses (the first output of every chapter) and return it."""
     mode = book_mode()
     if mode == "smoke":
-        print("SMOKE 모드: 번들 샘플 데이터와 작은 무작위 모델로 빠르게 실행합니다.\n"
-              "           여기 나오는 수치는 결과가 아닙니다.\n"
-              "SMOKE mode: bundled sample data and a tiny random model, for a quick run.\n"
-              "            Numbers below are not results.")
+        print(in_book_lang("스모크 모드: 번들 샘플 데이터와 작은 무작위 모델로 빠르게 실행합니다.\n"
+                           "여기 나오는 수치는 결과가 아닙니다.",
+                           "SMOKE mode: bundled sample data and a tiny random model, for a quick run.\n"
+                           "Numbers below are not results."))
     else:
-        print("FULL 모드: 실제 데이터와 사전 학습된 가중치를 사용합니다 (GPU 권장).\n"
-              "FULL mode: real data and pretrained weights (a GPU is recommended).")
+        print(in_book_lang("풀 모드: 실제 데이터와 사전 학습된 가중치를 사용합니다 (GPU 권장).",
+                           "FULL mode: real data and pretrained weights (a GPU is recommended)."))
     return mode
+
+
+def not_a_result():
+    """The mark printed after a number in smoke mode ('' in full mode): smoke numbers are not results."""
+    if book_mode() != "smoke":
+        return ""
+    return in_book_lang("  (스모크 모드: 결과가 아님)", "  (smoke: not a result)")
+
+
+def progress(iterable=None, **options):
+    """A tqdm progress bar: a widget in Jupyter and Colab, plain text in a terminal.
+
+    BOOK_PROGRESS=text (set by the book's build) forces the text bar, written to stdout: the
+    built page then shows the finished bar, where a widget would need scripts from a CDN.
+    """
+    if os.environ.get("BOOK_PROGRESS") == "text":
+        from tqdm.std import tqdm
+        options.setdefault("file", sys.stdout)
+        options.setdefault("ncols", 80)
+    else:
+        from tqdm.auto import tqdm
+    return tqdm(iterable, **options)
 
 
 def _installed(module):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from utils.env import book_mode, set_seed, torch_device
+from utils.env import book_mode, not_a_result, set_seed, torch_device
 from utils.training import SCHEDULES
 
 
@@ -263,7 +263,7 @@ def main(argv=None):
     axes = plot_history(history, title=f"{args.train.name} ({mode})")
     axes[0].figure.savefig(args.save / "history.png", dpi=120)
     print(f"best validation accuracy {record['best_valid_accuracy']:.4f} (epoch {history['best_epoch']})"
-          + ("  [smoke mode: not a result]" if mode == "smoke" else ""))
+          + not_a_result())
     print(f"saved to {args.save}/ ; use it with:\n"
           f"  from utils.pytorch import load_classifier, predict_sentiment\n"
           f"  model, tokenizer = load_classifier('{args.save}')\n"

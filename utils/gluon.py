@@ -25,10 +25,9 @@ import utils.env  # noqa: F401  restores the numpy aliases MXNet 1.9.1 needs: im
 import gluonnlp as nlp
 import mxnet as mx
 from mxnet import autograd, gluon
-from tqdm.auto import tqdm
 
 from utils import tokenization
-from utils.env import book_mode, mx_context
+from utils.env import book_mode, mx_context, progress
 from utils.training import (EarlyStopping, Prediction, check_label_names, check_texts,
                             lr_factor, new_history)
 
@@ -466,7 +465,7 @@ def estimate_epoch_time(net, train_loader, *, epochs=1, steps=3, valid_loader=No
 
 def train_loop(net, train_loader, valid_loader, *, epochs, lr, warmup_ratio=0.1, schedule="linear",
                weight_decay=0.01, max_grad_norm=1.0, accumulation_steps=1, patience=None,
-               loss_fn=None, ctx=None, checkpoint=None):
+               loss_fn=None, ctx=None, checkpoint=None, log_label=None):
     """Fine-tune ``net`` and return its history; ``net`` ends with the best epoch's weights.
 
     BERTAdam with decoupled weight decay, the learning rate from ``utils.training.lr_factor``
@@ -478,6 +477,7 @@ def train_loop(net, train_loader, valid_loader, *, epochs, lr, warmup_ratio=0.1,
     on each, every batch is split across them, and ``trainer.allreduce_grads()`` sums the
     copies' gradients, so each update is the one a single context would make with the
     whole batch, and the copies stay equal.
+    ``log_label`` (e.g. ``"fold 2"``) starts each epoch's line and progress bar.
     """
     if accumulation_steps < 1:
         raise ValueError(f"accumulation_steps={accumulation_steps}: use 1 (no accumulation) or more.")
@@ -516,7 +516,8 @@ def train_loop(net, train_loader, valid_loader, *, epochs, lr, warmup_ratio=0.1,
     for epoch in range(1, epochs + 1):
         start = time.time()
         loss_sum, correct, seen, in_grad = 0.0, 0, 0, 0  # in_grad: samples summed into .grad
-        bar = tqdm(train_loader, desc=f"epoch {epoch}/{epochs}", leave=False)
+        prefix = f"{log_label} · " if log_label else ""
+        bar = progress(train_loader, desc=f"{prefix}epoch {epoch}/{epochs}", leave=False)
         for i, batch in enumerate(bar):
             parts = _split(batch, ctxs)  # (token_ids, valid_length, segment_ids, labels) per context
             with autograd.record():  # training mode: dropout on
@@ -560,7 +561,7 @@ def train_loop(net, train_loader, valid_loader, *, epochs, lr, warmup_ratio=0.1,
                            ("valid_acc", valid["accuracy"]), ("lr", trainer.learning_rate),
                            ("seconds", train_seconds)):
             history[key].append(value)
-        print(f"epoch {epoch}: train loss {loss_sum / seen:.4f} acc {correct / seen:.3f} | "
+        print(f"{prefix}epoch {epoch}: train loss {loss_sum / seen:.4f} acc {correct / seen:.3f} | "
               f"valid loss {valid['loss']:.4f} acc {valid['accuracy']:.3f} | "
               f"{history['seconds'][-1]:.1f} s")
         if stopper.update(valid["accuracy"], epoch):

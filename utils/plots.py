@@ -10,6 +10,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib import font_manager
 
+from utils.env import in_book_lang
+
 KOREAN_FONT = "NanumGothic"
 
 
@@ -36,13 +38,14 @@ def use_korean_font():
 use_korean_font()
 
 
-def length_histogram(ax, lengths, labels=("부정 / negative", "긍정 / positive"), bins=30,
-                     xlabel="길이 / length", title=None):
-    """Overlay one histogram per class; ``lengths`` is a sequence of per-class length lists."""
+def length_histogram(ax, lengths, labels=None, bins=30, xlabel=None, title=None):
+    """Overlay one histogram per class; ``lengths`` is a sequence of per-class length lists.
+    Labels default to negative / positive in the book's language (BOOK_LANG)."""
+    labels = labels or in_book_lang(("부정", "긍정"), ("negative", "positive"))
     for class_lengths, label in zip(lengths, labels):
         ax.hist(class_lengths, bins=bins, alpha=0.6, label=label)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("리뷰 수 / reviews")
+    ax.set_xlabel(xlabel or in_book_lang("길이", "length"))
+    ax.set_ylabel(in_book_lang("리뷰 수", "reviews"))
     if title:
         ax.set_title(title)
     ax.legend()
@@ -57,13 +60,14 @@ def plot_history(history, axes=None, title=None):
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(9, 3.2))
     epochs = history["epoch"]
-    for ax, metric, name in ((axes[0], "loss", "손실 / loss"), (axes[1], "acc", "정확도 / accuracy")):
-        ax.plot(epochs, history[f"train_{metric}"], "o-", label="학습 / train")
-        ax.plot(epochs, history[f"valid_{metric}"], "s-", label="검증 / validation")
+    names = {"loss": in_book_lang("손실", "loss"), "acc": in_book_lang("정확도", "accuracy")}
+    for ax, metric in ((axes[0], "loss"), (axes[1], "acc")):
+        ax.plot(epochs, history[f"train_{metric}"], "o-", label=in_book_lang("학습", "train"))
+        ax.plot(epochs, history[f"valid_{metric}"], "s-", label=in_book_lang("검증", "validation"))
         if history.get("best_epoch"):
-            ax.axvline(history["best_epoch"], color="gray", linestyle=":", label="최고 / best")
-        ax.set_xlabel("에폭 / epoch")
-        ax.set_ylabel(name)
+            ax.axvline(history["best_epoch"], color="gray", linestyle=":", label=in_book_lang("최고", "best"))
+        ax.set_xlabel(in_book_lang("에폭", "epoch"))
+        ax.set_ylabel(names[metric])
         ax.set_xticks(epochs)
         ax.legend()
     if title:
@@ -72,12 +76,12 @@ def plot_history(history, axes=None, title=None):
     return axes
 
 
-def plot_lr_schedules(ax, schedules, xlabel="옵티마이저 스텝 / optimizer step"):
+def plot_lr_schedules(ax, schedules, xlabel=None):
     """Draw learning-rate curves; ``schedules`` maps a legend label to a list of rates."""
     for label, rates in schedules.items():
         ax.plot(range(len(rates)), rates, label=label)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("학습률 / learning rate")
+    ax.set_xlabel(xlabel or in_book_lang("옵티마이저 스텝", "optimizer step"))
+    ax.set_ylabel(in_book_lang("학습률", "learning rate"))
     ax.legend()
     return ax
 
@@ -103,6 +107,6 @@ def plot_confusion_matrix(ax, true_labels, predicted_labels, class_names):
     ticks = range(len(class_names))
     ax.set_xticks(ticks, class_names)
     ax.set_yticks(ticks, class_names)
-    ax.set_xlabel("예측 / predicted")
-    ax.set_ylabel("정답 / true")
+    ax.set_xlabel(in_book_lang("예측", "predicted"))
+    ax.set_ylabel(in_book_lang("정답", "true"))
     return counts

@@ -17,9 +17,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, Sampler
-from tqdm.auto import tqdm
 
-from utils.env import book_mode, torch_device
+from utils.env import book_mode, progress, torch_device
 from utils.tokenization import KoBertTokenizer, TokenIds
 from utils.training import (EarlyStopping, Prediction, check_label_names, check_texts, lr_factor,
                             new_history)
@@ -135,7 +134,7 @@ def _progress(iterable, **options):
     """A tqdm bar on rank 0 only (TQDM_DISABLE=1 in the environment turns it off)."""
     if _rank_and_world()[0] != 0:
         options["disable"] = True
-    return tqdm(iterable, **options)
+    return progress(iterable, **options)
 
 
 class LengthGroupedBatchSampler(Sampler):
@@ -290,7 +289,8 @@ def _step_inputs(batch, device):
 def train_loop(model, train_loader, valid_loader, *, epochs=3, lr=2e-5, head_lr=None,
                weight_decay=0.01, warmup_ratio=0.1, schedule="linear", max_grad_norm=1.0,
                accumulation_steps=1, patience=None, loss_fn=None, device=None, amp=None,
-               checkpoint=None, optimizer=None, save_state=None, resume_from=None, stop_after=None):
+               checkpoint=None, optimizer=None, save_state=None, resume_from=None, stop_after=None,
+               log_label=None):
     """Train ``model`` and return its history (per-epoch losses, accuracies, lr, training seconds).
 
     AdamW (or the given ``optimizer``; fused into one kernel on a GPU), warmup then ``schedule``
@@ -307,7 +307,8 @@ def train_loop(model, train_loader, valid_loader, *, epochs=3, lr=2e-5, head_lr=
     the torch / CUDA / numpy / Python random states). ``resume_from``: such a file; training
     goes on after its epoch and ends as the uninterrupted run would have (same settings and
     data, on the same kind of device). ``stop_after``: end this call after that epoch, e.g. to
-    continue in a later session; the schedule still spans ``epochs``.
+    continue in a later session; the schedule still spans ``epochs``. ``log_label`` (e.g.
+    ``"fold 2"``) starts each epoch's line and progress bar, to tell runs apart in one output.
     """
     device = device or torch_device()
     amp = device.type == "cuda" if amp is None else amp
@@ -344,7 +345,8 @@ def train_loop(model, train_loader, valid_loader, *, epochs=3, lr=2e-5, head_lr=
         model.train()
         started, loss_sum, correct, seen = time.perf_counter(), 0.0, 0, 0
         n_batches = len(train_loader)
-        bar = _progress(train_loader, desc=f"epoch {epoch}/{epochs}", leave=False)
+        prefix = f"{log_label} · " if log_label else ""
+        bar = _progress(train_loader, desc=f"{prefix}epoch {epoch}/{epochs}", leave=False)
         for i, batch in enumerate(bar):
             labels = batch["label"].to(device)
             group_start = i - i % accumulation_steps
@@ -383,7 +385,7 @@ def train_loop(model, train_loader, valid_loader, *, epochs=3, lr=2e-5, head_lr=
             if checkpoint and is_main:
                 torch.save(best_state, checkpoint)
         if is_main:
-            print(f"epoch {epoch}: train loss {loss_sum / seen:.4f} acc {correct / seen:.4f} | "
+            print(f"{prefix}epoch {epoch}: train loss {loss_sum / seen:.4f} acc {correct / seen:.4f} | "
                   f"valid loss {valid['loss']:.4f} acc {valid['accuracy']:.4f} | "
                   f"{history['seconds'][-1]:.1f}s")
         if save_state and is_main:
