@@ -1,10 +1,11 @@
 # The two commands of the README, and a few helpers.
-#   make book        build the rendered book offline (smoke mode) -> _build/html/index.html
+#   make book        build both editions offline (smoke mode) -> _build/html/{index.html,ko/,en/}
 #   make test        run every test (unit, notebooks, book build, browser)
 #   make notebooks   regenerate notebooks/{ko,en}/ from book/
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+BOOK_MODE ?= smoke
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: book test notebooks clean
@@ -17,8 +18,7 @@ $(VENV)/.installed: requirements.txt requirements-gluon.txt requirements-book.tx
 	touch $@
 
 book: $(VENV)/.installed
-	BOOK_MODE=smoke $(VENV)/bin/jupyter-book build . --all
-	@echo "The book is at: file://$(CURDIR)/_build/html/index.html"
+	BOOK_MODE=$(BOOK_MODE) $(PY) scripts/build_book.py
 
 test: $(VENV)/.installed
 	bash scripts/browser_deps.sh

@@ -4,11 +4,40 @@ Every page gets, in ``<meta>`` tags that ``_static/bilingual.js`` turns into a b
 article, the address of the same page in the other edition and, where the chapter has a
 notebook, the Colab address of this edition's notebook (``notebooks/<lang>/<page>.ipynb``).
 ``<link rel="alternate" hreflang>`` names the twin page for search engines too.
+
+The Korean edition's interface is Korean: the theme's strings that have no Korean translation
+(or an awkward one, like the footer's "By") get one from ``KOREAN_INTERFACE``.
 """
 from pathlib import Path
 
+from sphinx import locale
+
 ROOT = Path(__file__).resolve().parent.parent  # the repository (_ext/ is linked into each edition)
 LANGS = ("ko", "en")
+
+
+# msgid -> Korean, per message catalog: "sphinx" (Sphinx and pydata-sphinx-theme) and
+# "booktheme" (sphinx-book-theme).
+KOREAN_INTERFACE = {
+    "sphinx": {
+        "previous": "이전", "next": "다음", "previous page": "이전 페이지", "next page": "다음 페이지",
+        "On this page": "이 페이지의 내용", "Search": "검색", "Color mode": "화면 모드", "Light": "밝게",
+        "Dark": "어둡게", "System Settings": "시스템 설정", "Site navigation": "사이트 메뉴",
+        "Version warning": "버전 알림", "Skip to main content": "본문으로 건너뛰기", "Back to top": "맨 위로",
+        "Announcement": "알림", "© Copyright %(copyright)s.": "© %(copyright)s.",
+    },
+    "booktheme": {"By": "지은이:", "Contents": "목차", "Search": "검색"},
+}
+SEARCH_BAR_TEXT = {"ko": "이 책에서 검색...", "en": "Search this book..."}
+
+
+def _korean_interface(app):
+    if app.config.book_edition != "ko":
+        return
+    for catalog, messages in KOREAN_INTERFACE.items():
+        translator = locale.translators.get(("general", catalog))
+        # the catalogs' own translations first, ours over them (no public API merges catalogs)
+        getattr(translator, "_catalog", {}).update(messages)
 
 
 def colab_url(repository_url, branch, lang, name):
@@ -29,11 +58,13 @@ def _add_edition_meta(app, pagename, templatename, context, doctree):
         options = app.config.html_theme_options
         url, branch = options["repository_url"], options.get("repository_branch", "main")
         tags += [f'<meta name="colab" content="{colab_url(url, branch, lang, name)}">',
-                 f'<meta name="colab-badge" content="{context["pathto"]("_static/colab-badge.svg", 1)}">']
+                 f'<meta name="colab-logo" content="{context["pathto"]("_static/colab-logo.svg", 1)}">']
     context["metatags"] = context.get("metatags", "") + "\n".join(tags) + "\n"
+    context["theme_search_bar_text"] = SEARCH_BAR_TEXT[lang]
 
 
 def setup(app):
     app.add_config_value("book_edition", "ko", "html")
-    app.connect("html-page-context", _add_edition_meta)
+    app.connect("builder-inited", _korean_interface)
+    app.connect("html-page-context", _add_edition_meta, priority=900)  # after the theme's
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -42,12 +42,12 @@
     otherLink.addEventListener("click", function () { localStorage.setItem("book-edition", other); });
     bar.append(otherLink);
     if (meta("colab")) {
-      const badge = link("colab-badge", meta("colab"), " " + TEXT[lang].colab, TEXT[lang].colabTitle);
+      const badge = link("colab-badge", meta("colab"), TEXT[lang].colab, TEXT[lang].colabTitle);
       badge.target = "_blank";
       badge.rel = "noopener";
       const image = document.createElement("img");
-      image.src = meta("colab-badge");
-      image.alt = "Colab";
+      image.src = meta("colab-logo");
+      image.alt = "";
       badge.prepend(image);
       bar.append(badge);
     }

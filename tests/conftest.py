@@ -1,5 +1,4 @@
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,14 +14,17 @@ os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.g
 
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory):
-    """Build the whole book once, warnings as errors, and return the HTML folder."""
-    out = tmp_path_factory.mktemp("book")
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--all", "-W",
-         "--path-output", str(out)], capture_output=True, text=True, cwd=ROOT)
-    log = result.stdout + result.stderr
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "book-build.log").write_text(log, encoding="utf-8")
-    assert result.returncode == 0, f"jupyter-book build -W failed:\n{log[-6000:]}"
-    return out / "_build" / "html"
+    """Build both editions once (scripts/build_book.py), warnings as errors; return the HTML
+    folder: ko/, en/ and the root index.html."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import build_book
 
+    out = tmp_path_factory.mktemp("book") / "html"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        logs = build_book.build(out, warnings_as_errors=True)
+    except RuntimeError as error:
+        (ARTIFACTS / "book-build.log").write_text(str(error), encoding="utf-8")
+        pytest.fail(f"the book build failed:\n{str(error)[-6000:]}")
+    (ARTIFACTS / "book-build.log").write_text("\n\n".join(logs.values()), encoding="utf-8")
+    return out

@@ -75,10 +75,13 @@ def test_book_lang_defaults_to_english_and_refuses_other_languages(monkeypatch):
 
 def test_progress_is_a_finished_text_bar_on_stdout_in_the_book_build(monkeypatch, capsys):
     monkeypatch.setenv("BOOK_PROGRESS", "text")
-    for _ in env.progress(range(4), desc="epoch 1/2"):
+    for _ in env.progress(range(4), desc="download"):
         pass
     out = capsys.readouterr().out
-    assert "epoch 1/2: 100%" in out and "4/4" in out
+    assert out.startswith("download: 100%|███") and "4/4" in out and out.count("\n") == 1  # one finished line
+    for _ in env.progress(range(4), desc="epoch 1/2", leave=False):  # a terminal erases it when done
+        pass
+    assert capsys.readouterr().out == ""
     monkeypatch.delenv("BOOK_PROGRESS")
     import tqdm.auto
     assert isinstance(env.progress(range(1), disable=True), tqdm.auto.tqdm)

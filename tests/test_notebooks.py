@@ -1,5 +1,6 @@
 """notebooks/{ko,en}/ are generated from book/ and must match it exactly."""
 import json
+import re
 import subprocess
 import sys
 
@@ -36,13 +37,14 @@ def test_every_chapter_has_a_notebook_per_language():
 def test_each_notebook_keeps_only_its_language():
     for chapter in CHAPTERS:
         source = jupytext.read(chapter)
-        code = [c.source for c in source.cells if c.cell_type == "code"]
         for lang, other in (("ko", "en"), ("en", "ko")):
+            code = [c.source for c in source.cells
+                    if c.cell_type == "code" and f"lang-{other}" not in c.metadata.get("tags", [])]
             notebook = json.loads((ROOT / "notebooks" / lang / f"{chapter.stem}.ipynb").read_text())
             tags = [t for c in notebook["cells"] for t in c["metadata"].get("tags", [])]
             assert f"lang-{lang}" in tags and f"lang-{other}" not in tags
             sources = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
-            assert sources[1:] == code  # all the chapter's code, after the setup cell
+            assert sources[1:] == code  # the chapter's shared and own-language code, after the setup cell
             assert all(not c.get("outputs") for c in notebook["cells"] if c["cell_type"] == "code")
 
 
@@ -52,6 +54,7 @@ def test_setup_cell_clones_the_configured_repository():
         notebook = json.loads((ROOT / "notebooks" / lang / f"{CHAPTERS[0].stem}.ipynb").read_text())
         setup = "".join(notebook["cells"][2]["source"])
         assert f'"{url}"' in setup and f'install(STACKS, lang="{lang}")' in setup
+        assert f'os.environ["BOOK_LANG"] = "{lang}"' in setup  # plots and messages in the notebook's language
         assert ("포크" if lang == "ko" else "fork") in setup  # what to change when the clone fails
         assert notebook["cells"][0]["source"][0].startswith("# ")  # the title stays on top
 
@@ -82,40 +85,68 @@ def test_setup_cell_finds_the_repository_outside_colab(tmp_path):
     assert "utils/ 폴더가 있는 저장소를 찾지 못했습니다" in result.stderr
 
 
-def test_make_notebooks_for_language_filters_prose():
+def test_make_notebooks_for_language_filters_prose_code_and_captions():
     import nbformat
+    figure = {"mystnb": {"figure": {"name": "fig-x", "caption": {"ko": "그림의 *설명*", "en": "The *caption*"}}}}
     notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("# 제목 / Title"),
-        nbformat.v4.new_markdown_cell("한국어", metadata={"tags": ["lang-ko"]}),
-        nbformat.v4.new_markdown_cell("English", metadata={"tags": ["lang-en"]}),
-        nbformat.v4.new_code_cell("x = 1")])
+        nbformat.v4.new_markdown_cell("# 제목", metadata={"tags": ["lang-ko"]}),
+        nbformat.v4.new_markdown_cell("# Title", metadata={"tags": ["lang-en"]}),
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell('label = "길이"', metadata={"tags": ["lang-ko"]}),
+        nbformat.v4.new_code_cell('label = "length"', metadata={"tags": ["lang-en"]}),
+        nbformat.v4.new_code_cell("plot()", metadata=figure)])
     english = make_notebooks.for_language(notebook, "en", "https://github.com/a/b", "main")
-    assert [c.source for c in english.cells if c.cell_type == "markdown"][0] == "# 제목 / Title"
-    assert "English" in [c.source for c in english.cells] and "한국어" not in [c.source for c in english.cells]
-    assert english.cells[-1].source == "x = 1"
+    assert [c.source for c in english.cells if c.cell_type == "markdown"][0] == "# Title"
+    assert not any(HANGUL.search(c.source) for c in english.cells if "BOOK_LANG" not in c.source)
+    assert [c.source for c in english.cells[3:]] == ["x = 1", 'label = "length"', "plot()"]
+    assert english.cells[-1].metadata["mystnb"] == {"figure": {"name": "fig-x", "caption": "The *caption*"},
+                                                    "image": {"alt": "The caption"}}
+    korean = make_notebooks.for_language(notebook, "ko", "https://github.com/a/b", "main")
+    assert korean.cells[-1].metadata["mystnb"]["figure"]["caption"] == "그림의 *설명*"
+    assert notebook.cells[-1].metadata == figure  # the source stays bilingual
+
+
+HANGUL = re.compile("[\uac00-\ud7a3]")
 
 
 def _prose_cells(path):
     return [c for c in jupytext.read(path).cells if c.cell_type == "markdown"]
 
 
-def test_no_heading_hides_inside_a_language_cell():
-    # a heading in a lang-ko/lang-en cell vanishes with that language and leaves the TOC
-    import re
+def _headings(markdown):
+    prose = re.sub(r"^(```|~~~).*?^\1", "", markdown, flags=re.M | re.S)  # not code blocks
+    return [line for line in prose.splitlines() if re.match(r"#{1,6} ", line)]
+
+
+def test_headings_are_per_language():
+    """A heading shared by both editions (an untagged cell) must not be Korean or bilingual."""
     for page in sorted((ROOT / "book").glob("*.md")):
         for cell in _prose_cells(page):
-            if any(t.startswith("lang-") for t in cell.metadata.get("tags", [])):
-                prose = re.sub(r"^(```|~~~).*?^\1", "", cell.source, flags=re.M | re.S)  # not code blocks
-                headings = [l for l in prose.splitlines() if re.match(r"#{1,6} ", l)]
-                assert not headings, f"{page.name}: put '+++' before {headings[0]!r}"
+            if not any(t.startswith("lang-") for t in cell.metadata.get("tags", [])):
+                shared = [h for h in _headings(cell.source) if HANGUL.search(h) or " / " in h]
+                assert not shared, f"{page.name}: move {shared[0]!r} into the lang-ko and lang-en cells"
 
 
-def test_every_korean_prose_cell_has_an_english_twin_next_to_it():
+def test_notebooks_have_headings_in_their_language_only():
+    for path in sorted((ROOT / "notebooks").glob("*/*.ipynb")):
+        lang = path.parent.name
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        headings = [h for c in cells if c["cell_type"] == "markdown" for h in _headings("".join(c["source"]))]
+        assert headings, path
+        if lang == "en":
+            wrong = [h for h in headings if HANGUL.search(h)]
+        else:  # Korean, or only code / a name (e.g. "### `torch.compile`")
+            wrong = [h for h in headings if not HANGUL.search(h) and not re.fullmatch(r"#+ [`\w.\[\]]+", h)]
+        assert not wrong, f"{path.relative_to(ROOT)}: {wrong[:3]}"
+
+
+def test_every_korean_cell_has_an_english_twin_next_to_it():
     for page in sorted((ROOT / "book").glob("*.md")):
-        tags = [next((t for t in c.metadata.get("tags", []) if t.startswith("lang-")), None)
-                for c in _prose_cells(page)]
+        cells = jupytext.read(page).cells
+        tags = [next((t for t in c.metadata.get("tags", []) if t.startswith("lang-")), None) for c in cells]
         for i, tag in enumerate(tags):
             if tag == "lang-ko":
-                assert i + 1 < len(tags) and tags[i + 1] == "lang-en", \
-                    f"{page.name}: prose cell {i} (lang-ko) is not followed by its lang-en twin"
+                assert i + 1 < len(tags) and tags[i + 1] == "lang-en" and \
+                    cells[i + 1].cell_type == cells[i].cell_type, \
+                    f"{page.name}: cell {i} (lang-ko {cells[i].cell_type}) is not followed by its lang-en twin"
         assert tags.count("lang-ko") == tags.count("lang-en"), page.name

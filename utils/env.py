@@ -8,12 +8,14 @@ numpy 2's own boolean type; overwriting it breaks ``numpy.ma``).
 """
 import ctypes
 import importlib.util
+import io
 import os
 import random
 import sys
 from pathlib import Path
 
 import numpy as np
+import tqdm.std
 
 MODES = ("smoke", "full")
 LANGS = ("ko", "en")
@@ -170,16 +172,29 @@ def not_a_result():
 def progress(iterable=None, **options):
     """A tqdm progress bar: a widget in Jupyter and Colab, plain text in a terminal.
 
-    BOOK_PROGRESS=text (set by the book's build) forces the text bar, written to stdout: the
-    built page then shows the finished bar, where a widget would need scripts from a CDN.
+    BOOK_PROGRESS=text (set by the book's build) shows each bar once, finished, as a line of
+    text (a widget would need scripts from a CDN); a bar with ``leave=False``, which a
+    terminal erases when it is done, shows nothing.
     """
     if os.environ.get("BOOK_PROGRESS") == "text":
-        from tqdm.std import tqdm
-        options.setdefault("file", sys.stdout)
-        options.setdefault("ncols", 80)
-    else:
-        from tqdm.auto import tqdm
+        if not options.get("leave", True):
+            options["disable"] = True
+        return _FinishedBar(iterable, **options)
+    from tqdm.auto import tqdm
     return tqdm(iterable, **options)
+
+
+class _FinishedBar(tqdm.std.tqdm):
+    """A text bar that draws nothing while it runs and prints its final state as one line."""
+
+    def __init__(self, *args, **options):
+        super().__init__(*args, **dict(options, file=io.StringIO(), mininterval=float("inf"),
+                                       ncols=80, ascii=False))
+
+    def close(self):
+        if not self.disable:
+            print(str(self))
+        super().close()
 
 
 def _installed(module):
