@@ -36,3 +36,22 @@ def test_length_histogram_draws_one_series_per_class():
     assert len(ax.get_legend().get_texts()) == 2 and ax.get_title() == "NSMC"
     assert sum(patch.get_height() for patch in ax.patches) == 8
     plt.close(fig)
+
+
+def test_labels_follow_the_book_language(monkeypatch):
+    import re
+
+    from utils.plots import plot_history
+    history = {"epoch": [1, 2], "train_loss": [0.7, 0.5], "valid_loss": [0.6, 0.55],
+               "train_acc": [0.5, 0.7], "valid_acc": [0.55, 0.6], "best_epoch": 2}
+    for lang, expected in (("en", "reviews"), ("ko", "리뷰 수")):
+        monkeypatch.setenv("BOOK_LANG", lang)
+        fig, ax = plt.subplots()
+        length_histogram(ax, [[1, 2], [3, 4]])
+        axes = plot_history(history)
+        labels = [ax.get_ylabel(), *[t.get_text() for t in ax.get_legend().get_texts()],
+                  *[a.get_xlabel() for a in axes], *[t.get_text() for t in axes[0].get_legend().get_texts()]]
+        assert ax.get_ylabel() == expected
+        hangul = [label for label in labels if re.search("[\uac00-\ud7a3]", label)]
+        assert (hangul == labels) if lang == "ko" else not hangul, labels
+        plt.close("all")

@@ -37,7 +37,7 @@ from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
-from utils.env import book_mode, progress
+from utils.env import book_mode, in_book_lang, progress
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 
@@ -133,7 +133,8 @@ def _tsv_rows(path, header, name, source):
 
 def _frame(texts, labels, empty, path, reader):
     if empty:
-        print(f"{reader}: {Path(path).name}: dropped {empty} rows with an empty text.")
+        print(in_book_lang(f"{reader}: {Path(path).name}: 텍스트가 빈 행 {empty}개를 뺐습니다.",
+                           f"{reader}: {Path(path).name}: dropped {empty} rows with an empty text."))
     frame = pd.DataFrame({"text": texts, "label": labels})
     frame.attrs["dropped_empty"] = empty
     return frame

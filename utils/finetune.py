@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from utils.env import book_mode, not_a_result, set_seed, torch_device
+from utils.env import book_mode, in_book_lang, not_a_result, set_seed, torch_device
 from utils.training import SCHEDULES
 
 
@@ -262,9 +262,10 @@ def main(argv=None):
     use_korean_font()
     axes = plot_history(history, title=f"{args.train.name} ({mode})")
     axes[0].figure.savefig(args.save / "history.png", dpi=120)
-    print(f"best validation accuracy {record['best_valid_accuracy']:.4f} (epoch {history['best_epoch']})"
+    print(in_book_lang(f"최고 검증 정확도 {record['best_valid_accuracy']:.4f} (에폭 {history['best_epoch']})",
+                       f"best validation accuracy {record['best_valid_accuracy']:.4f} (epoch {history['best_epoch']})")
           + not_a_result())
-    print(f"saved to {args.save}/ ; use it with:\n"
+    print(in_book_lang(f"{args.save}/에 저장했습니다. 이렇게 불러 씁니다:", f"saved to {args.save}/ ; use it with:") + "\n"
           f"  from utils.pytorch import load_classifier, predict_sentiment\n"
           f"  model, tokenizer = load_classifier('{args.save}')\n"
           f"  predict_sentiment(model, tokenizer, 'your text', label_names={names})")

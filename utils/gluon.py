@@ -27,7 +27,7 @@ import mxnet as mx
 from mxnet import autograd, gluon
 
 from utils import tokenization
-from utils.env import book_mode, mx_context, progress
+from utils.env import book_mode, in_book_lang, mx_context, progress
 from utils.training import (EarlyStopping, Prediction, check_label_names, check_texts,
                             lr_factor, new_history)
 
@@ -397,7 +397,7 @@ def estimate_epoch_time(net, train_loader, *, epochs=1, steps=3, valid_loader=No
     gradients are left at zero, so ``net`` trains afterwards exactly as it would have.
     Times scale with padded tokens (batch size x width): seconds per timed token x the
     tokens of a whole epoch (every batch's shape is read from the loader; no model runs).
-    Prints the estimate in Korean and English (``utils.training.describe_time_estimate``);
+    Prints the estimate in the book's language (``utils.training.describe_time_estimate``);
     returns a dict of seconds: 'train_epoch', 'valid_epoch' (one validation pass, per
     epoch), 'test' (one pass over ``test_loader``) and 'total', plus what it rests on.
     """
@@ -459,7 +459,7 @@ def estimate_epoch_time(net, train_loader, *, epochs=1, steps=3, valid_loader=No
     }
     estimate["total"] = epochs * (estimate["train_epoch"] + estimate["valid_epoch"]) + estimate["test"]
     if verbose:
-        print(*describe_time_estimate(estimate), sep="\n")
+        print(in_book_lang(*describe_time_estimate(estimate)))
     return estimate
 
 
