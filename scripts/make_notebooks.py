@@ -104,7 +104,7 @@ def _figure_alt_text(metadata):
     figure = metadata.get("mystnb", {}).get("figure")
     if figure and "caption" in figure:
         image = metadata["mystnb"].setdefault("image", {})
-        image.setdefault("alt", re.sub(r"[`*_]|\{\w+\}", "", figure["caption"]))
+        image.setdefault("alt", re.sub(r"[`*]|\{\w+\}", "", figure["caption"]))
 
 
 def split(notebook, lang):
