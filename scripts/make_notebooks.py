@@ -88,6 +88,9 @@ def stacks(notebook):
     return [name for name, pattern in STACK_IMPORTS.items() if re.search(pattern, code)]
 
 
+PAGE_LINK = re.compile(r"\]\((\w+)\.md(#[^)\s]*)?\)")
+
+
 def in_language(value, lang):
     """``value`` with every ``{ko: ..., en: ...}`` mapping in it replaced by its ``lang`` entry."""
     if isinstance(value, dict):
@@ -114,6 +117,8 @@ def split(notebook, lang):
     for cell in cells:
         cell.metadata = in_language(cell.metadata, lang)
         _figure_alt_text(cell.metadata)
+        if cell.cell_type == "markdown":  # [text](21_imdb_pytorch.md) -> the split page next to it
+            cell.source = PAGE_LINK.sub(r"](\1.ipynb\2)", cell.source)
     return cells
 
 
