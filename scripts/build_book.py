@@ -15,6 +15,7 @@ and the author line come from _config.yml and _toc.yml, where a value written as
 import argparse
 import html
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -111,6 +112,14 @@ def write_root_page(out):
     (out / ".nojekyll").write_text("")  # GitHub Pages: serve _static/ and the other _folders as they are
 
 
+def _problems(log):
+    """A build log's warnings and errors (with what follows each), else its end."""
+    lines = log.splitlines()
+    marks = [i for i, line in enumerate(lines) if re.search(r"WARNING|ERROR|Error|Traceback", line)]
+    shown = [line for i in marks[:20] for line in lines[i:i + 12]]
+    return "\n".join(shown)[-8000:] if shown else log[-6000:]
+
+
 def build(out, langs=LANGS, warnings_as_errors=False):
     """Write and build the editions side by side; return {lang: its build log}. Raises if one fails."""
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
@@ -126,6 +135,7 @@ def build(out, langs=LANGS, warnings_as_errors=False):
     logs, failed = {}, []
     for lang, run in runs.items():
         logs[lang] = run.communicate()[0]
+        (EDITIONS / lang / "build.log").write_text(logs[lang], encoding="utf-8")
         if run.returncode != 0:
             failed.append(lang)
     out.mkdir(parents=True, exist_ok=True)
@@ -135,7 +145,8 @@ def build(out, langs=LANGS, warnings_as_errors=False):
             shutil.copytree(EDITIONS / lang / "_build" / "html", out / lang)
     write_root_page(out)
     if failed:
-        raise RuntimeError("\n\n".join(f"The {EDITION_NAME[lang]} ({lang}) failed to build:\n{logs[lang][-6000:]}"
+        raise RuntimeError("\n\n".join(f"The {EDITION_NAME[lang]} ({lang}) failed to build "
+                                       f"(the whole log: {EDITIONS / lang / 'build.log'}):\n{_problems(logs[lang])}"
                                        for lang in failed))
     return logs
 

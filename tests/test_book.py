@@ -197,6 +197,12 @@ def test_phone_sees_the_chapter_table_links_in_the_intro(browser, site):
             box = links.nth(i).bounding_box()
             assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, f"{lang}: link {i} is cut off"
         page.screenshot(path=str(ARTIFACTS / f"intro-table-{lang}-phone.png"))
+        page.goto(f"{site}/{lang}/book/31_nsmc_pytorch.html")  # long code, wide tables
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the page is wider than a phone"
+        cut = page.evaluate("""() => Array.from(document.querySelectorAll('article pre, article table'))
+            .filter(e => e.scrollWidth > e.clientWidth + 2 && !['auto', 'scroll'].includes(getComputedStyle(e).overflowX))
+            .map(e => e.textContent.slice(0, 60))""")
+        assert not cut, f"{lang}: long lines cut off instead of scrolling: {cut}"
         page.context.close()
 
 
@@ -234,3 +240,16 @@ def test_math_renders_with_the_network_blocked(browser, site):
     offline.screenshot(path=str(ARTIFACTS / "math-offline.png"))
     offline.context.close()
     assert not left_the_site, left_the_site
+
+
+def test_glossary_leads_with_the_editions_language_in_its_order(built_book):
+    """Korean edition: 한국어 | English | 설명 in 가나다 order; English: English | 한국어 | Explanation, A to Z
+    (spaces and punctuation ignored, as a dictionary does)."""
+    order = lambda term: re.sub(r"[\W_]", "", term).lower()  # noqa: E731
+    for lang, header in (("ko", ["한국어", "English", "설명"]), ("en", ["English", "한국어", "Explanation"])):
+        tables = soup(built_book, lang, "book/glossary").select("article table")
+        assert len(tables) >= 6
+        for table in tables:
+            assert [text(th) for th in table.select("thead th")] == header
+            terms = [text(row.select("td")[0]) for row in table.select("tbody tr")]
+            assert terms == sorted(terms, key=order), f"{lang}: {terms}"
