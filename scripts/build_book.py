@@ -158,8 +158,8 @@ if __name__ == "__main__":
     parser.add_argument("-W", dest="strict", action="store_true", help="treat warnings as errors")
     options = parser.parse_args()
     try:
-        for lang, log in build(options.out, options.lang, options.strict).items():
-            print(f"{EDITION_NAME[lang]}: {log.strip().splitlines()[-1] if log.strip() else 'built'}")
+        for lang in build(options.out, options.lang, options.strict):
+            print(f"{EDITION_NAME[lang]}: {options.out / lang}/ (build log: {EDITIONS / lang / 'build.log'})")
     except RuntimeError as error:
         sys.exit(str(error))
     print(f"The book is at: file://{options.out.resolve()}/index.html")
