@@ -25,6 +25,8 @@ KOREAN_INTERFACE = {
         "Dark": "어둡게", "System Settings": "시스템 설정", "Site navigation": "사이트 메뉴",
         "Version warning": "버전 알림", "Skip to main content": "본문으로 건너뛰기", "Back to top": "맨 위로",
         "Announcement": "알림", "© Copyright %(copyright)s.": "© %(copyright)s.",
+        "Toggle primary sidebar": "왼쪽 메뉴 열기·닫기",  # in _templates/: the theme writes these two
+        "Toggle secondary sidebar": "페이지 목차 열기·닫기",  # without translation
     },
     "booktheme": {"By": "지은이:", "Contents": "목차", "Search": "검색"},
 }

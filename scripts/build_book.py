@@ -45,7 +45,7 @@ def write_edition(lang, folder):
     if folder.exists():
         shutil.rmtree(folder)
     (folder / "book").mkdir(parents=True)
-    for shared in ("_ext", "_static"):
+    for shared in ("_ext", "_static", "_templates"):
         (folder / shared).symlink_to(ROOT / shared, target_is_directory=True)
     (folder / "_config.yml").write_text(yaml.safe_dump(edition_config(lang), allow_unicode=True, sort_keys=False),
                                         encoding="utf-8")

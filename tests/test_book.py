@@ -81,7 +81,7 @@ def test_korean_edition_speaks_korean(built_book):
         latin_only = [h for h in headings if not HANGUL.search(h) and not re.fullmatch(r"[\w.`\[\]]+", h)]
         assert not latin_only, f"{name} (Korean edition) has English headings: {latin_only}"
         english_interface = [s for s in interface_strings(page)
-                             if re.search(r"\b(Search|previous|next|Contents|By)\b", s)]
+                             if re.search(r"\b(Search|previous|next|Contents|By|Toggle)\b", s)]
         assert not english_interface, f"{name} (Korean edition) interface in English: {english_interface}"
 
 
