@@ -243,8 +243,9 @@ class BERTSPTokenizer(nlp.data.BERTSPTokenizer):
     repaired for today's sentencepiece.
 
     gluonnlp 0.10 asks SentencePiece for a *sampled* segmentation with ``nbest_size=0``,
-    which meant "no sampling" up to sentencepiece 0.1.96; 0.1.97 and newer raise
-    ``ValueError: When enable_sampling is True, We must specify "nbest_size > 1" ...``.
+    which meant "no sampling" up to sentencepiece 0.1.96; 0.2 and newer raise
+    ``ValueError: When enable_sampling is True, We must specify "nbest_size > 1" ...``
+    (0.1.97 to 0.1.99: ``RuntimeError`` with the same message).
     Here each word gets SentencePiece's one best segmentation, which is what 0 meant.
     """
 
