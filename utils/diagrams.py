@@ -100,7 +100,7 @@ def pretraining_heads():
     _box(ax, (xs[0] + xs[-1]) / 2, 2.0, xs[-1] - xs[0] + 1.05, 0.8, in_book_lang("BERT 인코더", "BERT encoder"),
          COLORS["block"], 11)
     _box(ax, (xs[0] + xs[-1]) / 2, 4.5, xs[-1] - xs[0] + 1.05, 0.9, in_book_lang(
-        "MLM 머리\n완전 연결 층, GELU, 층 정규화, 디코더(토큰 임베딩과 가중치를 함께 씀)",
+        "MLM 헤드\n완전 연결 층, GELU, 층 정규화, 디코더(토큰 임베딩과 가중치를 함께 씀)",
         "MLM head\ndense, GELU, LayerNorm, decoder (weights tied to the token embeddings)"), COLORS["head"], 10)
     for i, x in enumerate(xs):
         _arrow(ax, (x, 4.95), (x, 5.6))
@@ -113,7 +113,7 @@ def pretraining_heads():
     _arrow(ax, (xs[0] - 0.55, 3.0), (3.7, 3.0))                     # [CLS] -> pooler -> NSP
     _box(ax, 2.25, 3.0, 2.9, 0.8, in_book_lang("풀러\n완전 연결 층 + tanh", "pooler\ndense + tanh"), "#cfe3f7", 9)
     _arrow(ax, (2.25, 3.4), (2.25, 4.1))
-    _box(ax, 2.25, 4.5, 2.9, 0.8, in_book_lang("NSP 머리\n완전 연결 층", "NSP head\ndense"), COLORS["head"], 9)
+    _box(ax, 2.25, 4.5, 2.9, 0.8, in_book_lang("NSP 헤드\n완전 연결 층", "NSP head\ndense"), COLORS["head"], 9)
     _arrow(ax, (2.25, 4.9), (2.25, 5.6))
     _box(ax, 2.25, 6.0, 2.9, 0.75, in_book_lang("이어짐 / 안 이어짐", "IsNext / NotNext"), COLORS["loss"], 9)
     return fig
@@ -134,6 +134,6 @@ def finetuning_head():
         _arrow(ax, (a + 1.35, 1.5), (b - 1.35, 1.5))
     ax.plot([xs[1] + 1.7] * 2, [0.1, 2.5], color="#888888", linestyle="--", lw=1)
     ax.text(xs[1] + 1.5, 0.35, in_book_lang("사전 학습된 몸통", "pretrained body"), ha="right", fontsize=10, color="#555555")
-    ax.text(xs[1] + 1.9, 0.35, in_book_lang("미세 조정 때 새로 붙이는 머리", "new head, added for fine-tuning"),
+    ax.text(xs[1] + 1.9, 0.35, in_book_lang("미세 조정 때 새로 붙이는 헤드", "new head, added for fine-tuning"),
             ha="left", fontsize=10, color="#555555")
     return fig
