@@ -142,6 +142,27 @@ def for_language(notebook, lang, url, branch):
     return out
 
 
+DIRECTIVE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?P<name>admonition|important|note|tip|warning)\}(?P<title>[^\n]*)\n"
+                       r"(?P<options>(?::\w+:[^\n]*\n)*)(?P<body>.*?)^(?P=fence)[ \t]*$", re.S | re.M)
+DIRECTIVE_TITLES = {"important": {"ko": "중요", "en": "Important"}, "note": {"ko": "참고", "en": "Note"},
+                    "tip": {"ko": "팁", "en": "Tip"}, "warning": {"ko": "주의", "en": "Warning"}}
+
+
+def for_jupyter(notebook, lang):
+    """Admonitions as Jupyter and Colab show them: a dropdown folds into ``<details>``, others quote."""
+    def plain(match):
+        title = match["title"].strip() or DIRECTIVE_TITLES.get(match["name"], {}).get(lang, "")
+        body = match["body"].strip("\n")
+        if "dropdown" in match["options"]:
+            return f"<details>\n<summary><b>{title}</b></summary>\n\n{body}\n\n</details>"
+        quoted = "\n".join(f"> {line}".rstrip() for line in body.splitlines())
+        return f"> **{title}**\n>\n{quoted}"
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            cell.source = DIRECTIVE.sub(plain, cell.source)
+    return notebook
+
+
 def generate(out_dir):
     url, branch = repository()
     written = []
@@ -152,7 +173,7 @@ def generate(out_dir):
         for lang in LANGS:
             target = Path(out_dir) / lang / f"{source.stem}.ipynb"
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(nbformat.writes(for_language(notebook, lang, url, branch)) + "\n",
+            target.write_text(nbformat.writes(for_jupyter(for_language(notebook, lang, url, branch), lang)) + "\n",
                               encoding="utf-8")
             written.append(target)
     return written

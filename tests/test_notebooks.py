@@ -150,3 +150,46 @@ def test_every_korean_cell_has_an_english_twin_next_to_it():
                     cells[i + 1].cell_type == cells[i].cell_type, \
                     f"{page.name}: cell {i} (lang-ko {cells[i].cell_type}) is not followed by its lang-en twin"
         assert tags.count("lang-ko") == tags.count("lang-en"), page.name
+
+
+EXERCISES = {"ko": "## 연습 문제", "en": "## Exercises"}
+SOLUTION = {"ko": "풀이", "en": "Solution"}
+
+
+def _exercises_and_solutions(page, lang):
+    """The exercise numbers of a chapter's exercise list and the numbers of its folded solutions."""
+    cells = [c for c in _prose_cells(page) if f"lang-{lang}" in c.metadata.get("tags", [])]
+    exercises, solutions = [], []
+    for cell in cells:
+        if EXERCISES[lang] in cell.source:
+            listed = cell.source.split(EXERCISES[lang], 1)[1].split("\n#", 1)[0]
+            exercises += [int(n) for n in re.findall(r"^(\d+)\. ", listed, re.M)]
+        for number, options in re.findall(rf"^`{{3,}}\{{admonition\}} {SOLUTION[lang]} (\d+)\n((?::\w+:.*\n)*)",
+                                          cell.source, re.M):
+            assert ":class: dropdown" in options, f"{page.name}: {SOLUTION[lang]} {number} is not folded"
+            solutions.append(int(number))
+    return exercises, solutions
+
+
+def test_every_exercise_has_a_folded_solution_in_both_languages():
+    chapters = [p for p in CHAPTERS if EXERCISES["ko"] in p.read_text(encoding="utf-8")]
+    assert len(chapters) >= 14
+    for page in chapters:
+        for lang in ("ko", "en"):
+            exercises, solutions = _exercises_and_solutions(page, lang)
+            assert exercises == list(range(1, len(exercises) + 1)) and exercises, f"{page.name} ({lang})"
+            assert solutions == exercises, f"{page.name} ({lang}): exercises {exercises}, solutions {solutions}"
+
+
+def test_notebooks_show_admonitions_as_jupyter_does():
+    """Colab does not know MyST directives: dropdowns fold into <details>, other admonitions quote."""
+    cell = make_notebooks.nbformat.v4.new_markdown_cell(
+        "Text.\n\n````{admonition} Solution 1\n:class: dropdown\n\nUse `x`.\n\n```python\nx = 1\n```\n````\n\n"
+        "```{admonition} Full mode\nIt takes *an hour*.\n```\n\n```{important}\nRead this.\n```")
+    notebook = make_notebooks.nbformat.v4.new_notebook(cells=[cell])
+    source = make_notebooks.for_jupyter(notebook, "en").cells[0].source
+    assert source == ("Text.\n\n<details>\n<summary><b>Solution 1</b></summary>\n\nUse `x`.\n\n```python\nx = 1\n```"
+                      "\n\n</details>\n\n> **Full mode**\n>\n> It takes *an hour*.\n\n> **Important**\n>\n> Read this.")
+    for path in sorted((ROOT / "notebooks").glob("*/*.ipynb")):
+        text = "".join("".join(c["source"]) for c in json.loads(path.read_text(encoding="utf-8"))["cells"])
+        assert not re.search(r"^[`:]{3,}\{(admonition|important|note|tip|warning)\}", text, re.M), path.name

@@ -1,8 +1,11 @@
-"""utils.pretraining: BERT's 80/10/10 masking and next-sentence pairs."""
+"""Chapter 12's #@save cells: BERT's 80/10/10 masking and next-sentence pairs."""
 import numpy as np
 import pytest
 
-from utils.pretraining import mask_tokens, next_sentence_pairs
+from utils.saved import chapter_code
+
+mask_tokens = chapter_code("12_pretraining").mask_tokens
+next_sentence_pairs = chapter_code("12_pretraining").next_sentence_pairs
 
 PAD, UNK, CLS, SEP, MASK = 0, 1, 2, 3, 4
 SPECIAL = (PAD, UNK, CLS, SEP)
