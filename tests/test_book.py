@@ -253,3 +253,31 @@ def test_glossary_leads_with_the_editions_language_in_its_order(built_book):
             assert [text(th) for th in table.select("thead th")] == header
             terms = [text(row.select("td")[0]) for row in table.select("tbody tr")]
             assert terms == sorted(terms, key=order), f"{lang}: {terms}"
+
+
+def test_every_exercise_has_a_folded_solution_on_the_page(built_book, browser, site):
+    exercises_heading = {"ko": "연습 문제", "en": "Exercises"}
+    solution = {"ko": "풀이", "en": "Solution"}
+    pages = 0
+    for lang in ("ko", "en"):
+        for name in toc_pages():
+            page = soup(built_book, lang, name)
+            heading = next((h for h in page.select("article h2")
+                            if text(h).rstrip("#").strip() == exercises_heading[lang]), None)
+            if heading is None:
+                continue
+            pages += 1
+            exercises = heading.find_next("ol").find_all("li", recursive=False)
+            titles = [text(d.select_one(".admonition-title")) for d in page.select("article .admonition.dropdown")]
+            numbered = [t for t in titles if re.fullmatch(rf"{solution[lang]} \d+", t)]
+            assert numbered == [f"{solution[lang]} {n}" for n in range(1, len(exercises) + 1)], (lang, name, titles)
+    assert pages >= 28
+    for lang in ("ko", "en"):  # folded until the reader clicks the title
+        page = new_page(browser)
+        page.goto(f"{site}/{lang}/book/12_pretraining.html")
+        first = page.locator(".admonition.dropdown").filter(has_text=f"{solution[lang]} 1").first
+        body = first.locator(":scope > :not(.admonition-title)").first
+        assert not body.is_visible()
+        first.locator(".admonition-title").click()
+        body.wait_for(state="visible")
+        page.context.close()
