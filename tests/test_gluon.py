@@ -516,3 +516,48 @@ def test_load_tokenizer_full_mode_downloads_the_vocabulary_only(tmp_path, monkey
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", offline)
     with pytest.raises(ConnectionError, match="skt/kobert-base-v1.*BOOK_MODE=smoke"):
         G.load_tokenizer("ko")
+
+
+def test_a_non_finite_loss_stops_training_with_the_place_and_cause():
+    data = samples([4, 6, 5, 7], labels=[0, 1, 1, 0])
+    loader = G.make_dataloader(data, 2, 0)
+    plain, calls = mx.gluon.loss.SoftmaxCrossEntropyLoss(), []
+
+    def loss_turning_bad(logits, labels):  # finite for epoch 1's two batches, NaN at epoch 2's first
+        calls.append(mx.autograd.is_recording())  # training batches; evaluation does not record
+        loss = plain(logits, labels)
+        return loss * float("nan") if sum(calls) == 3 and calls[-1] else loss
+
+    net = tiny_net()
+    with pytest.raises(FloatingPointError, match=r"^epoch 2, batch 1 of 2: the training loss is nan.*lr=0\.01"):
+        run(net, loader, loader, epochs=2, loss_fn=loss_turning_bad)
+    assert all(np.isfinite(w).all() for w in weights(net).values())  # the bad update was never made
+
+
+def test_every_update_uses_the_mean_gradient_of_its_samples(monkeypatch):
+    # The gradients themselves, not the weights after an Adam step: Adam's first step hardly
+    # changes when the gradient is scaled, so a loop that summed instead of averaging over
+    # accumulated batches or contexts would pass a comparison of weights.
+    data = samples([4, 9, 5, 12], labels=[0, 1, 1, 0])
+    recorded, clip = [], nlp.utils.clip_grad_global_norm
+
+    def recording_clip(params, max_norm):  # train_loop calls it with the gradients of one update
+        recorded.append([p.list_grad()[0].asnumpy().copy() for p in params])
+        return clip(params, max_norm)
+
+    monkeypatch.setattr(nlp.utils, "clip_grad_global_norm", recording_clip)
+    for batch_size, accumulation_steps, ctx in ((4, 1, CPU), (2, 2, CPU), (4, 1, TWO_CPUS), (2, 2, TWO_CPUS)):
+        run(tiny_net(), G.make_dataloader(data, batch_size, 0), G.make_dataloader(data, 4, 0),
+            accumulation_steps=accumulation_steps, max_grad_norm=1e9, ctx=ctx)
+
+    net = tiny_net()  # the same initial weights; the mean loss of all four samples, by hand
+    token_ids, valid_length, segment_ids, labels = (x.as_in_context(CPU) for x in next(iter(G.make_dataloader(data, 4, 0))))
+    with mx.autograd.record():
+        loss = mx.gluon.loss.SoftmaxCrossEntropyLoss()(net(token_ids, segment_ids, valid_length), labels).mean()
+    loss.backward()
+    expected = [p.grad().asnumpy() for p in net.collect_params().values() if p.grad_req != "null"]
+    assert len(recorded) == 4
+    for gradients in recorded:
+        assert len(gradients) == len(expected)
+        for got, want in zip(gradients, expected):
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)

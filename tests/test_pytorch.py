@@ -109,15 +109,19 @@ def test_parameter_groups_split_head_body_and_no_decay(classifier):
 # ---------------------------------------------------------------- train_loop and evaluate
 
 def test_accumulating_two_batches_of_two_equals_one_batch_of_four():
+    # Plain SGD, whose step is proportional to the gradient: Adam's first step hardly changes
+    # when the gradient is scaled, so with Adam a loop that summed instead of averaging the
+    # accumulated batches would pass this test.
     features, labels = toy_data(4)
-    common = dict(epochs=1, lr=0.1, weight_decay=0.0, warmup_ratio=0.0, schedule="constant",
-                  max_grad_norm=1e9, device=torch.device("cpu"))
+    common = dict(epochs=1, warmup_ratio=0.0, schedule="constant", max_grad_norm=1e9,
+                  device=torch.device("cpu"))
     nets = []
     for batch_size, accumulation in ((4, 1), (2, 2)):
         torch.manual_seed(0)
         net = FeatureNet()
         loader = ut.make_feature_loader(features, labels, batch_size)
-        ut.train_loop(net, loader, loader, accumulation_steps=accumulation, **common)
+        ut.train_loop(net, loader, loader, accumulation_steps=accumulation,
+                      optimizer=torch.optim.SGD(net.parameters(), lr=0.5), **common)
         nets.append(net)
     for a, b in zip(nets[0].parameters(), nets[1].parameters()):
         assert torch.allclose(a, b, atol=1e-6)
@@ -455,3 +459,24 @@ def test_processes_share_each_global_batch_exactly_like_one_process_with_the_who
         together = sorted(i for share in shares for i in share[step])
         assert together == sorted(batch)                 # step by step, the same samples as one process
     assert sum(len(b) for b in whole) == len(lengths)    # one process keeps every sample
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_a_non_finite_loss_stops_training_with_the_place_and_cause_and_saves_nothing(tmp_path, bad):
+    features, labels = toy_data(8)
+    loader = ut.make_feature_loader(features, labels, 4)
+    calls = []
+
+    def loss_turning_bad(logits, targets):  # finite for epoch 1, then bad at the second batch of epoch 2
+        calls.append(torch.is_grad_enabled())  # training batches; evaluation runs without gradients
+        loss = nn.functional.cross_entropy(logits, targets)
+        return loss * bad if sum(calls) == 4 and calls[-1] else loss
+
+    net = FeatureNet()
+    with pytest.raises(FloatingPointError, match=rf"fold 1 · epoch 2, batch 2 of 2: the training loss is {bad}.*"
+                                                 r"learning rate too high.*lr=0\.5.*0\.05") as error:
+        ut.train_loop(net, loader, loader, epochs=3, lr=0.5, loss_fn=loss_turning_bad, log_label="fold 1",
+                      device=torch.device("cpu"), save_state=tmp_path / "state.pt")
+    assert "nothing from this epoch was saved" in str(error.value)
+    assert torch.isfinite(net.classifier.weight).all()  # the bad update was never made
+    assert torch.load(tmp_path / "state.pt", weights_only=False)["epoch"] == 1  # the last good epoch

@@ -28,7 +28,7 @@ from mxnet import autograd, gluon
 
 from utils import tokenization
 from utils.env import book_mode, in_book_lang, mx_context, progress
-from utils.training import (EarlyStopping, Prediction, check_label_names, check_texts,
+from utils.training import (EarlyStopping, Prediction, check_finite_loss, check_label_names, check_texts,
                             lr_factor, new_history)
 
 # Per language, the Hugging Face checkpoint the Gluon chapters convert: the same weights as
@@ -527,11 +527,15 @@ def train_loop(net, train_loader, valid_loader, *, epochs, lr, warmup_ratio=0.1,
                 losses = [loss_fn(part_logits, labels)                     # (B_c,)
                           for part_logits, (*_, labels) in zip(logits, parts)]
             autograd.backward(losses)  # each context's .grad += gradient of its part's summed loss
+            batch_loss = 0.0
             for part_logits, part_losses, (*_, labels) in zip(logits, losses, parts):
                 in_grad += len(labels)
-                loss_sum += part_losses.sum().asscalar()
+                batch_loss += part_losses.sum().asscalar()
                 correct += (part_logits.argmax(axis=1) == labels.astype("float32")).sum().asscalar()
                 seen += len(labels)
+            check_finite_loss(batch_loss, epoch=epoch, batch=i + 1, batches=len(train_loader), lr=lr,
+                              label=log_label)
+            loss_sum += batch_loss
             if (i + 1) % accumulation_steps == 0 or i + 1 == len(train_loader):
                 trainer.set_learning_rate(lr * lr_factor(step, total_steps, warmup_steps, schedule))
                 # Sum .grad over the contexts: afterwards every copy holds the gradient of all

@@ -20,8 +20,8 @@ from torch.utils.data import DataLoader, Sampler
 
 from utils.env import book_mode, progress, torch_device
 from utils.tokenization import KoBertTokenizer, TokenIds
-from utils.training import (EarlyStopping, Prediction, check_label_names, check_texts, lr_factor,
-                            new_history)
+from utils.training import (EarlyStopping, Prediction, check_finite_loss, check_label_names, check_texts,
+                            lr_factor, new_history)
 
 # Smoke mode's BERT: the same architecture as bert-base, only tiny and randomly initialised.
 SMOKE_BERT = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
@@ -357,6 +357,8 @@ def train_loop(model, train_loader, valid_loader, *, epochs=3, lr=2e-5, head_lr=
                 with _autocast(device, amp):
                     logits = model(**_step_inputs(batch, device))
                     loss = loss_fn(logits.float(), labels)
+                loss_value = loss.item()
+                check_finite_loss(loss_value, epoch=epoch, batch=i + 1, batches=n_batches, lr=lr, label=log_label)
                 scaler.scale(loss / group_size).backward()
             if update_now:
                 scaler.unscale_(optimizer)
@@ -365,7 +367,7 @@ def train_loop(model, train_loader, valid_loader, *, epochs=3, lr=2e-5, head_lr=
                 scaler.update()
                 optimizer.zero_grad(set_to_none=True)
                 scheduler.step()
-            loss_sum += loss.item() * len(labels)
+            loss_sum += loss_value * len(labels)
             correct += (logits.argmax(-1) == labels).sum().item()
             seen += len(labels)
             bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.3f}")

@@ -60,6 +60,22 @@ class EarlyStopping:
         return self.patience is not None and self.bad_epochs >= self.patience
 
 
+def check_finite_loss(loss, *, epoch, batch, batches, lr, label=None):
+    """Stop training with a clear error when a batch's loss is NaN or infinite.
+
+    Both ``train_loop``s call this before the optimizer step, so the broken update is never
+    made and no later checkpoint, state or saved run holds a broken model.
+    """
+    if math.isfinite(loss):
+        return
+    where = f"{label} · " if label else ""
+    raise FloatingPointError(
+        f"{where}epoch {epoch}, batch {batch} of {batches}: the training loss is {loss}, so training "
+        f"stopped before this update; nothing from this epoch was saved. The usual cause is a learning "
+        f"rate too high for the model (lr={lr:g}): lower it, e.g. to {lr / 10:g}, and train again. "
+        f"If it happens at a small learning rate, look at this batch's texts and labels.")
+
+
 def new_history():
     """Per-epoch record of a run: one list per metric, plus the best epoch (1-based)."""
     return {"epoch": [], "train_loss": [], "train_acc": [], "valid_loss": [], "valid_acc": [],
