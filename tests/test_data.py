@@ -290,6 +290,14 @@ def server(tmp_path):
             super().__init__(*args, directory=str(www), **kwargs)
 
         def do_GET(self):
+            if self.path.startswith("/short/"):  # promises 100 bytes more than it sends, then closes
+                body = (www / self.path.removeprefix("/short/")).read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body) + 100))
+                self.end_headers()
+                self.wfile.write(body)
+                self.close_connection = True
+                return None
             if not self.path.startswith("/ranged/"):
                 return super().do_GET()
             body = (www / self.path.removeprefix("/ranged/")).read_bytes()
@@ -408,10 +416,57 @@ def test_download_rejects_a_file_that_fails_the_format_check(server, tmp_path):
     assert not dest.with_name("ratings_train.txt.sha256").exists()
 
 
-def test_cached_copy_that_fails_the_format_check_is_downloaded_again(server, tmp_path, capsys):
+def test_a_damaged_download_is_downloaded_again(server, tmp_path, capsys):
+    www, base = server
+    (www / "r.txt").write_text(HEADER + "1\t좋다\t1\n", encoding="utf-8")
+    dest = tmp_path / "r.txt"
+    data.download(f"{base}/r.txt", dest, check=data.nsmc_problem)
+    dest.write_text(HEADER + "1\t좋다\t1\n2\t잘", encoding="utf-8")  # damaged on disk after the download
+    assert data.download(f"{base}/r.txt", dest, check=data.nsmc_problem).read_text(encoding="utf-8").endswith("좋다\t1\n")
+    assert "is damaged" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("pin", [{"check": data.nsmc_problem},
+                                 {"sha256": hashlib.sha256(b"the real file").hexdigest()},
+                                 {"git_blob": "0" * 40}])
+def test_a_file_placed_by_hand_is_never_deleted(server, tmp_path, pin):
     www, base = server
     (www / "r.txt").write_text(HEADER + "1\t좋다\t1\n", encoding="utf-8")
     dest = tmp_path / "r.txt"
     dest.write_text(HEADER + "1\t좋다\t1\n2\t잘", encoding="utf-8")  # placed by hand, cut off
-    assert data.download(f"{base}/r.txt", dest, check=data.nsmc_problem).read_text(encoding="utf-8").endswith("좋다\t1\n")
-    assert "is not good" in capsys.readouterr().out
+    with pytest.raises(ValueError) as error:
+        data.download(f"{base}/r.txt", dest, **pin)
+    message = str(error.value)
+    assert str(dest) in message and "left in place" in message and f"{base}/r.txt" in message
+    if "sha256" in pin:  # both checksums, to compare with the published one
+        assert pin["sha256"] in message and hashlib.sha256(dest.read_bytes()).hexdigest() in message
+    assert dest.read_text(encoding="utf-8").endswith("2\t잘")  # still there, untouched
+
+
+def test_a_pinned_checksum_wins_over_the_recorded_one(server, tmp_path):
+    www, base = server
+    (www / "f.txt").write_bytes(b"hello\n")   # git blob ce0136...
+    dest = tmp_path / "f.txt"
+    dest.write_bytes(b"not the pinned file\n")  # with a record of its own checksum (trust on first use)
+    dest.with_name("f.txt.sha256").write_text(hashlib.sha256(b"not the pinned file\n").hexdigest())
+    data.download(f"{base}/f.txt", dest, git_blob="ce013625030ba8dba906f756967f9e9ca394464a")
+    assert dest.read_bytes() == b"hello\n"
+
+
+def test_a_response_shorter_than_its_content_length_is_a_failed_download_kept_for_resume(server, tmp_path):
+    www, base = server
+    (www / "r.txt").write_text(HEADER + "1\t좋다\t1\n", encoding="utf-8")  # whole lines: the format check passes
+    dest = tmp_path / "cache" / "r.txt"
+    with pytest.raises(ConnectionError, match=r"stopped after \d+ of \d+ bytes.*kept in .*r\.txt\.part.*run again"):
+        data.download(f"{base}/short/r.txt", dest, check=data.nsmc_problem)
+    assert not dest.exists() and not dest.with_name("r.txt.sha256").exists()
+    assert dest.with_name("r.txt.part").read_text(encoding="utf-8") == HEADER + "1\t좋다\t1\n"
+
+
+def test_download_into_a_folder_says_so_and_leaves_nothing(server, tmp_path):
+    _, base = server
+    folder = tmp_path / "cache" / "nsmc"
+    folder.mkdir(parents=True)
+    with pytest.raises(IsADirectoryError, match=r"nsmc is a folder.*e\.g\. .*nsmc/r\.txt"):
+        data.download(f"{base}/r.txt", folder)
+    assert list(folder.parent.iterdir()) == [folder] and not list(folder.iterdir())  # no stray .part

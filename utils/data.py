@@ -372,17 +372,24 @@ def _problem(path, sha256, git_blob, check):
 def download(url, dest, sha256=None, git_blob=None, check=None):
     """Download ``url`` to ``dest`` once, with a progress bar, and return ``dest``.
 
-    A new download is accepted only if it matches ``sha256`` (or ``git_blob``, git's id
-    of the content) and ``check(path)``, a function that returns what makes the file
-    unusable (e.g. ``nsmc_problem``) or None. A rejected file is removed, never left in
-    the cache as if good. The sha256 of an accepted file is recorded in
-    ``dest.sha256``, and a cached copy is checked against it (or against ``sha256``)
-    before it is used; a damaged one is downloaded again. A partial ``dest.part`` from
-    an interrupted run is resumed when the server allows.
+    A new download is accepted only if it is complete (as long as the server said), matches
+    ``sha256`` (or ``git_blob``, git's id of the content) and passes ``check(path)``, a
+    function that returns what makes the file unusable (e.g. ``nsmc_problem``) or None. A
+    rejected file is removed, never left in the cache as if good; a transfer cut off keeps
+    ``dest.part``, and the next call resumes it when the server allows. An accepted file's
+    sha256 is recorded in ``dest.sha256``.
+
+    A cached copy is checked before it is used: against the pinned checksum where there is
+    one, else against the recorded one. A damaged copy that this function downloaded is
+    downloaded again. A file without a record was put there by hand and is never deleted: a
+    wrong one is reported with both checksums and what to do.
     """
     dest = Path(dest)
+    if dest.is_dir():
+        raise IsADirectoryError(f"download: {dest} is a folder. Give the path of the file to write, "
+                                f"e.g. {dest / (PurePosixPath(url).name or 'data')}.")
     record = dest.with_name(dest.name + ".sha256")
-    if dest.is_file() and _cached_copy_is_good(dest, record, sha256, git_blob, check):
+    if dest.is_file() and _cached_copy_is_good(url, dest, record, sha256, git_blob, check):
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
@@ -398,20 +405,31 @@ def download(url, dest, sha256=None, git_blob=None, check=None):
     return dest
 
 
-def _cached_copy_is_good(dest, record, sha256, git_blob, check):
-    """Whether the cached ``dest`` can be used; a damaged copy is removed."""
-    expected = sha256 or (record.read_text().strip() if record.is_file() else None)
-    problem = _problem(dest, expected, None if expected else git_blob, None if expected else check)
-    if problem:
-        print(f"download: the cached {dest} is not good ({problem}); downloading it again.")
-        dest.unlink()
-    return problem is None
+def _cached_copy_is_good(url, dest, record, sha256, git_blob, check):
+    """Whether the cached ``dest`` can be used. A damaged download is removed (to fetch it
+    again); a file placed by hand is kept, and a wrong one raises ValueError."""
+    recorded = record.read_text().strip() if record.is_file() else None
+    if sha256 or git_blob:  # pinned: the pin decides, whoever put the file there
+        problem = _problem(dest, sha256, git_blob, None)
+    else:
+        problem = _problem(dest, recorded, None, None if recorded else check)
+    if problem is None:
+        return True
+    if recorded is None:
+        raise ValueError(f"{dest} is not the expected file: {problem}. It was not downloaded by the "
+                         f"book (there is no {record.name} next to it), so it is left in place. Replace "
+                         f"it with the original file from {url}, or delete it and run again to download it.")
+    print(f"download: the cached {dest} is damaged ({problem}); downloading it again.")
+    dest.unlink()
+    record.unlink()
+    return False
 
 
 def _fetch(url, part, dest):
     """Stream ``url`` into ``part``, resuming from its size if the server answers 206."""
     offset = part.stat().st_size if part.is_file() else 0
     request = urllib.request.Request(url, headers={"Range": f"bytes={offset}-"} if offset else {})
+    total = 0
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             resumed = offset > 0 and getattr(response, "status", None) == 206
@@ -433,3 +451,7 @@ def _fetch(url, part, dest):
         raise ConnectionError(
             f"Could not download {url} ({error}). Without a network connection, download the "
             f"file on another machine and put it at {dest}") from error
+    if total and part.stat().st_size < total:  # the server closed the connection early
+        raise ConnectionError(
+            f"The download of {url} stopped after {part.stat().st_size:,} of {total:,} bytes. What "
+            f"arrived is kept in {part}; run again to resume (or to start over if the server cannot resume).")
