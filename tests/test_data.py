@@ -470,3 +470,35 @@ def test_download_into_a_folder_says_so_and_leaves_nothing(server, tmp_path):
     with pytest.raises(IsADirectoryError, match=r"nsmc is a folder.*e\.g\. .*nsmc/r\.txt"):
         data.download(f"{base}/r.txt", folder)
     assert list(folder.parent.iterdir()) == [folder] and not list(folder.iterdir())  # no stray .part
+
+
+# --- files a reader gets wrong ------------------------------------------------------------
+
+def test_a_file_that_is_not_utf8_names_the_line_and_the_cp949_fix(tmp_path):
+    path = tmp_path / "ratings_train.txt"
+    path.write_bytes((HEADER + "1\tgood\t1\n2\t재미있어요\t1\n").encode("cp949"))  # as Excel saves Korean
+    with pytest.raises(ValueError) as error:
+        data.read_nsmc(path)
+    message = str(error.value)
+    assert str(path) in message and "not UTF-8 text (line 3" in message and "CP949" in message
+    assert "iconv -f cp949 -t utf-8 ratings_train.txt" in message
+
+
+def test_a_folder_given_as_a_file_says_so(tmp_path):
+    with pytest.raises(IsADirectoryError, match=r"is a folder; give the path of the NSMC file inside it"):
+        data.read_nsmc(tmp_path)
+
+
+def test_read_imdb_skips_and_counts_files_not_named_id_rating_and_drops_empty_reviews(tmp_path, capsys):
+    root = make_imdb(tmp_path)
+    (root / "train/pos/notes.txt").write_text("not a review", encoding="utf-8")
+    (root / "train/neg/3_2.txt").write_text("  <br />  ", encoding="utf-8")   # empty once cleaned
+    frame = data.read_imdb(root, "train")
+    assert len(frame) == 4 and "not a review" not in frame["text"].tolist()
+    assert frame.attrs["dropped_empty"] == 1
+    out = capsys.readouterr().out
+    assert "skipped 1 .txt files not named ID_RATING.txt" in out and "notes.txt" in out
+    assert "dropped 1 rows with an empty text" in out
+    (root / "train/neg/4_1.txt").write_bytes("별로예요".encode("cp949"))
+    with pytest.raises(ValueError, match=r"4_1\.txt is not UTF-8 text \(line 1"):
+        data.read_imdb(root, "train")

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+from pathlib import Path
 import torch
 
 from utils.data import load_imdb
@@ -124,3 +125,152 @@ def test_precompute_features_refuses_torchrun_with_a_clear_message(files):
                    "--frozen", "--precompute-features", processes=2)
     assert out.returncode != 0 and "--precompute-features runs in one process" in out.stderr
     assert "finetune.py\", line" not in out.stderr   # torchrun reports the exit; our code did not crash
+
+
+# ------------------------------------------------------------ options, labels, saving, resuming
+
+from utils import finetune as command  # noqa: E402
+
+
+def run_main(capsys, *args):
+    """main() in this process; return (exit code or None, stderr)."""
+    try:
+        command.main([str(a) for a in args])
+        code = None
+    except SystemExit as exit_:
+        code = exit_.code
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--batch-size", "0"], "--batch-size 0: it must be 1 or more"),
+    (["--epochs", "0"], "--epochs 0: it must be 1 or more"),
+    (["--accumulation-steps", "0"], "--accumulation-steps 0: it must be 1 or more"),
+    (["--lr", "nan"], "--lr nan: it must be a number above 0"),
+    (["--lr=-1e-5"], "--lr -1e-05: it must be a number above 0"),
+    (["--head-lr", "inf"], "--head-lr inf: it must be a number above 0"),
+    (["--dropout", "1"], "--dropout 1.0: a dropout probability must be in [0, 1)"),
+    (["--bert-dropout", "-0.1"], "--bert-dropout -0.1: a dropout probability must be in [0, 1)"),
+    (["--max-length", "2"], "--max-length 2: it must be between 3"),
+    (["--max-length", "513"], "and 512, BERT's number of positions"),
+    (["--warmup-ratio", "1.5"], "--warmup-ratio 1.5: it is a share of the updates, in [0, 1]"),
+    (["--patience", "0"], "--patience 0: it must be 1 or more"),
+    (["--resume", "no-such-state.pt"], "--resume no-such-state.pt: there is no such file"),
+])
+def test_options_that_cannot_work_are_refused_before_anything_is_read(capsys, tmp_path, args, message):
+    code, err = run_main(capsys, "--train", tmp_path / "not-read.tsv", "--save", tmp_path / "run", *args)
+    assert code == 2 and message in err and "Traceback" not in err
+    assert not (tmp_path / "run").exists()
+
+
+def write_tsv(path, rows):
+    path.write_text("text\tlabel\n" + "".join(f"{text}\t{label}\n" for text, label in rows), encoding="utf-8")
+    return path
+
+
+def test_labels_are_stripped_like_read_nsmc_and_one_class_is_refused_with_its_count(tmp_path, capsys):
+    table = command.read_table(write_tsv(tmp_path / "t.tsv", [("good", "1 "), ("bad", "0"), ("fine", " 1")]),
+                               "text", "label")
+    assert sorted(set(table["label"])) == ["0", "1"]
+    one = write_tsv(tmp_path / "one.tsv", [("good", "1"), ("fine", "1 "), ("great", "1")])
+    code, _ = run_main(capsys, "--train", one, "--save", tmp_path / "run")
+    assert "one.tsv has fewer than two classes ('1': 3)" in str(code)
+    few = write_tsv(tmp_path / "few.tsv", [("good", 1), ("bad", 0), ("fine", 1)])  # one negative: no split
+    code, _ = run_main(capsys, "--train", few, "--save", tmp_path / "run")
+    assert "too small to hold out 10% for validation" in str(code) and "20 rows in all" in str(code)
+
+
+def test_label_names_that_cannot_apply_are_an_error():
+    with pytest.raises(SystemExit, match="--label-names names integer labels.*leave --label-names out"):
+        command.label_ids(["neg", "pos"], ["pos"], "negative,positive")
+
+
+def test_save_never_overwrites_a_folder_that_is_not_a_run_and_asks_for_overwrite(tmp_path, capsys):
+    train = write_tsv(tmp_path / "t.tsv", [("good", 1), ("bad", 0)] * 10)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "config.json").write_text("{}")  # the reader's own file
+    code, err = run_main(capsys, "--train", train, "--save", mine)
+    assert code == 2 and "not a run of this command" in err and (mine / "config.json").read_text() == "{}"
+    (tmp_path / "a-file").write_text("x")
+    code, err = run_main(capsys, "--train", train, "--save", tmp_path / "a-file")
+    assert code == 2 and "it is a file" in err
+
+
+def test_a_run_replaces_an_earlier_one_only_with_overwrite(files, capsys):
+    common = ["--train", files / "train.tsv", "--text-column", "review", "--label-column", "sentiment",
+              "--frozen", "--precompute-features", "--head-lr", "1e-3", "--epochs", "1", "--save", files / "again"]
+    assert run_main(capsys, *common)[0] is None
+    first = (files / "again" / "training.json").read_text()
+    code, err = run_main(capsys, *common)
+    assert code == 2 and "holds an earlier run. Add --overwrite" in err
+    assert run_main(capsys, *common, "--seed", "7", "--overwrite")[0] is None
+    assert (files / "again" / "training.json").read_text() != first
+    assert not list(files.glob(".again.*"))  # no partial folder, previous run or state file left
+
+
+def saved_run(folder, marker):
+    folder.mkdir()
+    (folder / "training.json").write_text(marker)
+    return folder
+
+
+def test_a_kill_while_replacing_a_run_leaves_the_previous_one_loadable(tmp_path, monkeypatch):
+    save, partial = saved_run(tmp_path / "run", "old"), saved_run(tmp_path / ".run.partial-1", "new")
+    renames, rename = [], Path.rename
+
+    def killed_on_second_rename(self, target):
+        renames.append(target)
+        if len(renames) == 2:
+            raise KeyboardInterrupt
+        return rename(self, target)
+    monkeypatch.setattr(Path, "rename", killed_on_second_rename)
+    with pytest.raises(KeyboardInterrupt):
+        command.move_into_place(partial, save, overwrite=True)
+    (previous,) = tmp_path.glob(".run.previous-*")
+    assert (previous / "training.json").read_text() == "old" and (partial / "training.json").read_text() == "new"
+
+
+def test_a_run_saved_meanwhile_into_the_same_folder_is_not_lost(tmp_path):
+    save, partial = saved_run(tmp_path / "run", "the other run"), saved_run(tmp_path / ".run.partial-1", "this run")
+    with pytest.raises(SystemExit, match=r"another run was saved to .*run while this one trained.*kept in .*partial-1"):
+        command.move_into_place(partial, save, overwrite=False)
+    assert (save / "training.json").read_text() == "the other run"
+    assert (partial / "training.json").read_text() == "this run"
+
+
+def test_an_interrupted_run_keeps_its_last_epoch_and_resumes_from_it(files, capsys, monkeypatch):
+    from utils import pytorch as ut
+    common = ["--train", files / "train.tsv", "--text-column", "review", "--label-column", "sentiment",
+              "--frozen", "--precompute-features", "--head-lr", "1e-3", "--epochs", "2",
+              "--save", files / "resumed", "--save-state", files / "state.pt"]
+    evaluate, calls = ut.evaluate, []
+
+    def interrupted_in_epoch_2(*args, **kwargs):  # Ctrl-C while epoch 2 is validated
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return evaluate(*args, **kwargs)
+    monkeypatch.setattr(ut, "evaluate", interrupted_in_epoch_2)
+    code, err = run_main(capsys, *common)
+    assert code == 130 and "nothing was saved" in err and f"--resume {files / 'state.pt'}" in err
+    assert not (files / "resumed").exists()
+    monkeypatch.setattr(ut, "evaluate", evaluate)
+    assert run_main(capsys, *common, "--resume", files / "state.pt")[0] is None
+    record = json.loads((files / "resumed" / "training.json").read_text())
+    assert record["history"]["epoch"] == [1, 2]
+    assert (files / "state.pt").is_file()  # asked for by name: kept
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("excel.tsv", "text\tlabel\n좋아요\t1\n".encode("cp949"), "is not UTF-8 text (line 2"),
+    ("broken.csv", b"text,label\ngood,1\nbad, really bad,0\n", "could not be read as a CSV table: "
+                                                               "Error tokenizing data. C error: Expected 2 fields in line 3, saw 3"),
+    ("empty.tsv", b"", "is empty; it needs a header line and rows"),
+])
+def test_data_files_a_reader_gets_wrong_get_a_one_line_error(tmp_path, capsys, name, content, message):
+    (tmp_path / name).write_bytes(content)
+    code, _ = run_main(capsys, "--train", tmp_path / name, "--save", tmp_path / "run")
+    assert message in str(code) and str(tmp_path / name) in str(code)
+    code, _ = run_main(capsys, "--train", tmp_path, "--save", tmp_path / "run")
+    assert "is a folder; give the path of the data file inside it" in str(code)

@@ -561,3 +561,12 @@ def test_every_update_uses_the_mean_gradient_of_its_samples(monkeypatch):
         assert len(gradients) == len(expected)
         for got, want in zip(gradients, expected):
             np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+
+
+def test_predict_sentiment_answers_an_empty_list_and_refuses_impossible_sizes():
+    net, tokenizer = tiny_net(), tiny_tokenizer()
+    assert G.predict_sentiment(net, tokenizer, [], ctx=CPU) == []
+    with pytest.raises(ValueError, match="batch_size=0: give a whole number of texts per batch"):
+        G.predict_sentiment(net, tokenizer, ["good"], batch_size=0, ctx=CPU)
+    with pytest.raises(ValueError, match=r"max_len=2: give 3 or more tokens"):
+        G.predict_sentiment(net, tokenizer, ["good"], max_len=2, ctx=CPU)

@@ -480,3 +480,14 @@ def test_a_non_finite_loss_stops_training_with_the_place_and_cause_and_saves_not
     assert "nothing from this epoch was saved" in str(error.value)
     assert torch.isfinite(net.classifier.weight).all()  # the bad update was never made
     assert torch.load(tmp_path / "state.pt", weights_only=False)["epoch"] == 1  # the last good epoch
+
+
+def test_predict_answers_an_empty_list_and_refuses_impossible_sizes(classifier):
+    model, tokenizer = classifier
+    assert ut.predict_sentiment(model, tokenizer, []) == []
+    table = ut.predict(model, tokenizer, [], label_names=("negative", "positive"))
+    assert len(table) == 0 and list(table.columns) == ["text", "label", "negative", "positive"]
+    with pytest.raises(ValueError, match="batch_size=0: give a whole number of texts per batch"):
+        ut.predict_sentiment(model, tokenizer, ["good"], batch_size=0)
+    with pytest.raises(ValueError, match=r"max_len=2: give 3 or more tokens"):
+        ut.predict(model, tokenizer, ["good"], label_names=("negative", "positive"), max_len=2)

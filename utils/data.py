@@ -112,23 +112,51 @@ def _tsv_rows(path, header, name, source):
     Quotes are ordinary characters (no CSV quoting), a UTF-8 BOM and CRLF line ends are
     accepted, blank lines are skipped, and a wrong header or field count is a clear error.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{name} file not found: {path}. {source}")
+    path = check_text_file(path, f"{name} file", source)
     with open(path, encoding="utf-8-sig", newline=None) as f:  # newline=None: CRLF -> LF
-        found = f.readline().rstrip("\n").split("\t")
-        if found != header:
-            raise ValueError(f"{path}, line 1: expected the header {'<TAB>'.join(header)!r}, "
-                             f"found {found!r}. Is this a {name} file?")
-        for line_no, line in enumerate(f, start=2):
-            line = line.rstrip("\n")
-            if not line:
-                continue
-            fields = line.split("\t")
-            if len(fields) != len(header):
-                raise ValueError(f"{path}, line {line_no}: expected {len(header)} tab-separated "
-                                 f"fields ({', '.join(header)}), found {len(fields)}.")
-            yield line_no, fields
+        lines = enumerate(f, start=1)
+        try:
+            found = next(lines, (1, ""))[1].rstrip("\n").split("\t")
+            if found != header:
+                raise ValueError(f"{path}, line 1: expected the header {'<TAB>'.join(header)!r}, "
+                                 f"found {found!r}. Is this a {name} file?")
+            for line_no, line in lines:
+                line = line.rstrip("\n")
+                if not line:
+                    continue
+                fields = line.split("\t")
+                if len(fields) != len(header):
+                    raise ValueError(f"{path}, line {line_no}: expected {len(header)} tab-separated "
+                                     f"fields ({', '.join(header)}), found {len(fields)}.")
+                yield line_no, fields
+        except UnicodeDecodeError:
+            raise not_utf8(path) from None
+
+
+def check_text_file(path, what, source=""):
+    """``path`` as a Path if it is a file; else a clear error (missing, or a folder)."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; give the path of the {what} inside it.")
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} not found: {path}. {source}".rstrip())
+    return path
+
+
+def not_utf8(path):
+    """The error for a file that is not UTF-8, naming the line a text editor would show."""
+    data = Path(path).read_bytes()
+    try:
+        data.decode("utf-8")
+        where = ""
+    except UnicodeDecodeError as error:
+        line_no = data.count(b"\n", 0, error.start) + 1
+        where = f" (line {line_no}: byte {data[error.start:error.start + 1]!r})"
+    name = Path(path).name
+    return ValueError(
+        f"{path} is not UTF-8 text{where}. Korean files saved by Excel are usually CP949: convert it, "
+        f"e.g. iconv -f cp949 -t utf-8 {name} > utf8-{name}, or in Python: Path('utf8-{name}')"
+        f".write_text(Path('{name}').read_text(encoding='cp949'), encoding='utf-8').")
 
 
 def _frame(texts, labels, empty, path, reader):
@@ -195,6 +223,7 @@ def read_korean_hate_speech(path):
 
 
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+IMDB_NAME = re.compile(r"\d+_\d+\.txt")   # ID_RATING.txt, e.g. 123_8.txt
 
 
 def read_imdb(root, split):
@@ -204,7 +233,7 @@ def read_imdb(root, split):
     """
     _check_split(split, ("train", "test"))
     root = Path(root)
-    frames = []
+    texts, labels, skipped, empty = [], [], [], 0
     for folder, label in (("neg", 0), ("pos", 1)):
         directory = root / split / folder
         if not directory.is_dir():
@@ -212,10 +241,22 @@ def read_imdb(root, split):
                 f"IMDB folder not found: {directory}. Call utils.data.load_imdb('{split}') to "
                 f"download the data set, or unpack aclImdb_v1.tar.gz from {IMDB_URL} "
                 f"so that {root} holds train/ and test/.")
-        files = sorted(directory.glob("*.txt"), key=lambda p: int(p.stem.split("_")[0]))
-        texts = [_BR.sub("\n", p.read_text(encoding="utf-8")).strip() for p in files]
-        frames.append(pd.DataFrame({"text": texts, "label": label}))
-    return pd.concat(frames, ignore_index=True)
+        files = [p for p in directory.glob("*.txt") if IMDB_NAME.fullmatch(p.name)]
+        skipped += sorted(p for p in directory.iterdir() if p.suffix == ".txt" and p not in files)
+        for path in sorted(files, key=lambda p: int(p.stem.split("_")[0])):
+            try:
+                text = _BR.sub("\n", path.read_text(encoding="utf-8")).strip()
+            except UnicodeDecodeError:
+                raise not_utf8(path) from None
+            if not text:
+                empty += 1
+                continue
+            texts.append(text)
+            labels.append(label)
+    if skipped:
+        print(f"read_imdb: skipped {len(skipped)} .txt files not named ID_RATING.txt "
+              f"(e.g. {skipped[0]}): IMDB review files are named like 123_8.txt.")
+    return _frame(texts, labels, empty, root / split, "read_imdb")
 
 
 def _load_file(source, folder, file_name, reader, check):

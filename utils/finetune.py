@@ -15,12 +15,16 @@ Only the first process (rank 0) prints, draws progress bars and saves.
 import argparse
 import csv
 import json
+import math
 import os
+import shutil
+import signal
 import sys
 from pathlib import Path
 
 import pandas as pd
 
+from utils.data import check_text_file, not_utf8
 from utils.env import book_mode, in_book_lang, not_a_result, set_seed, torch_device
 from utils.training import SCHEDULES
 
@@ -95,23 +99,97 @@ def build_parser():
                             "(by default training never stops early)")
     train.add_argument("--seed", type=int, default=42, help="random seed")
     p.add_argument("--save", type=Path, default=Path("finetuned-bert"),
-                   help="folder for the model, tokenizer, training.json and history.png")
+                   help="folder for the model, tokenizer, training.json and history.png; it must not "
+                        "exist yet, or hold an earlier run of this command and --overwrite be given")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the earlier run in --save (only once the new one is complete)")
+    p.add_argument("--save-state",
+                   type=Path, help="file for the full training state after every epoch, to continue "
+                                   "with --resume after an interruption (default: a file next to "
+                                   "--save, removed once the run is saved)")
+    p.add_argument("--resume", type=Path,
+                   help="a --save-state file: continue that run after its last finished epoch "
+                        "(same data and options)")
     return p
+
+
+MAX_POSITIONS = 512   # BERT's position embeddings; --max-length cannot exceed it
+
+
+def check_options(args, parser):
+    """Refuse options that cannot work before any file or model is read (argparse's one-line error)."""
+    for name in ("epochs", "batch_size", "accumulation_steps"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} {getattr(args, name)}: it must be 1 or more.")
+    if args.patience is not None and args.patience < 1:
+        parser.error(f"--patience {args.patience}: it must be 1 or more (leave it out to never stop early).")
+    for name in ("lr", "head_lr", "max_grad_norm"):
+        value = getattr(args, name)
+        if value is not None and not (math.isfinite(value) and value > 0):
+            parser.error(f"--{name.replace('_', '-')} {value}: it must be a number above 0.")
+    for name in ("dropout", "bert_dropout"):
+        value = getattr(args, name)
+        if value is not None and not 0 <= value < 1:
+            parser.error(f"--{name.replace('_', '-')} {value}: a dropout probability must be in [0, 1).")
+    if not 0 <= args.warmup_ratio <= 1:
+        parser.error(f"--warmup-ratio {args.warmup_ratio}: it is a share of the updates, in [0, 1].")
+    if args.weight_decay < 0:
+        parser.error(f"--weight-decay {args.weight_decay}: it must be 0 or more.")
+    if not 3 <= args.max_length <= MAX_POSITIONS:
+        parser.error(f"--max-length {args.max_length}: it must be between 3 ([CLS], one token, [SEP]) "
+                     f"and {MAX_POSITIONS}, BERT's number of positions.")
+    if args.resume is not None and not args.resume.is_file():
+        parser.error(f"--resume {args.resume}: there is no such file. Give the --save-state file of the "
+                     f"interrupted run.")
+    check_save_folder(args.save, args.overwrite, parser.error)
+
+
+RUN_MARKER = "training.json"   # every run this command saves has it
+VALID_SHARE = 0.1              # of --train held out for validation when there is no --valid
+
+
+def check_save_folder(save, overwrite, error):
+    """``--save`` must be new, or an earlier run of this command with ``--overwrite``; and writable."""
+    if save.exists() and not save.is_dir():
+        error(f"--save {save}: it is a file. Give a folder for the model.")
+    if save.is_dir() and any(save.iterdir()):
+        if not (save / RUN_MARKER).is_file():
+            error(f"--save {save}: the folder holds other files, not a run of this command "
+                  f"(no {RUN_MARKER}); it is left alone. Choose a new folder.")
+        if not overwrite:
+            error(f"--save {save}: it holds an earlier run. Add --overwrite to replace it once the "
+                  f"new run is complete, or choose a new folder.")
+    parent = save.resolve().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not os.access(parent, os.W_OK):
+        error(f"--save {save}: {parent} is not writable. Choose a folder you can write to.")
 
 
 def read_table(path, text_column, label_column, log=print):
     """Read a TSV/CSV file into columns text, label (raw values); drop and count empty texts."""
-    if not path.is_file():
-        raise SystemExit(f"error: {path} does not exist. Give the path of a .tsv, .txt or .csv file.")
-    if path.suffix.lower() == ".csv":
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    else:
-        table = pd.read_csv(path, sep="\t", quoting=csv.QUOTE_NONE, dtype=str, keep_default_na=False)
+    try:
+        check_text_file(path, "data file", "Give the path of a .tsv, .txt or .csv file.")
+        if path.suffix.lower() == ".csv":
+            table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        else:
+            table = pd.read_csv(path, sep="\t", quoting=csv.QUOTE_NONE, dtype=str, keep_default_na=False)
+    except (FileNotFoundError, IsADirectoryError) as error:
+        raise SystemExit(f"error: {error}") from None
+    except UnicodeDecodeError:
+        raise SystemExit(f"error: {not_utf8(path)}") from None
+    except pd.errors.ParserError as error:  # e.g. "Expected 2 fields in line 7, saw 3"
+        raise SystemExit(f"error: {path} could not be read as a {'CSV' if path.suffix.lower() == '.csv' else 'TSV'} "
+                         f"table: {error}. Line numbers count the header as line 1. A row needs exactly one "
+                         f"field per column; quote fields that hold commas in a .csv file.") from None
+    except pd.errors.EmptyDataError:
+        raise SystemExit(f"error: {path} is empty; it needs a header line and rows.") from None
     for column, option in ((text_column, "--text-column"), (label_column, "--label-column")):
         if column not in table.columns:
             raise SystemExit(f"error: {path} has no column {column!r} (its columns: "
                              f"{list(table.columns)}). Name the right one with {option}.")
     table = table.rename(columns={text_column: "text", label_column: "label"})[["text", "label"]]
+    table["label"] = table["label"].str.strip()   # "1 " and "1" are one class, as read_nsmc reads them
     no_label = table.index[table["label"].str.strip() == ""]
     if len(no_label):
         lines = ", ".join(str(i + 2) for i in no_label[:5])
@@ -124,10 +202,29 @@ def read_table(path, text_column, label_column, log=print):
     return table[~empty].reset_index(drop=True)
 
 
+def check_classes(labels, path, held_out):
+    """At least two classes, and when ``held_out`` (a share of the file goes to validation) enough
+    examples of each for a stratified split."""
+    counts = labels.value_counts().sort_index()
+    listed = ", ".join(f"{label!r}: {n}" for label, n in counts.items()) or "no rows"
+    if len(counts) < 2:
+        raise SystemExit(f"error: {path} has fewer than two classes ({listed}); a classifier needs "
+                         f"examples of at least two. Check --label-column and the file.")
+    if held_out and (counts.min() < 2 or len(labels) * held_out < len(counts)):
+        needed = max(2 * len(counts), math.ceil(len(counts) / held_out))
+        raise SystemExit(f"error: {path} is too small to hold out {held_out:.0%} for validation with every "
+                         f"class in both parts ({listed}): that needs at least 2 examples per class and "
+                         f"{needed} rows in all. Add rows, or give a validation file with --valid.")
+
+
 def label_ids(train_labels, valid_labels, label_names):
     """Map raw labels to ids 0..K-1; return (train_ids, valid_ids, names)."""
     values = sorted(set(train_labels))
-    if all(v.lstrip("-").isdigit() for v in values):
+    integers = all(v.lstrip("-").isdigit() for v in values)
+    if label_names and not integers:
+        raise SystemExit(f"error: --label-names names integer labels 0..K-1, but the labels are already "
+                         f"names ({values}); leave --label-names out.")
+    if integers:
         ids = sorted(int(v) for v in values)
         if ids != list(range(len(ids))):
             raise SystemExit(f"error: integer labels must be 0..K-1, found {ids}.")
@@ -142,6 +239,27 @@ def label_ids(train_labels, valid_labels, label_names):
     if unknown:
         raise SystemExit(f"error: the validation file has labels {unknown} that --train does not have.")
     return [mapping[v] for v in train_labels], [mapping[v] for v in valid_labels], names
+
+
+def move_into_place(partial, save, overwrite):
+    """Rename the complete run ``partial`` to ``save``. An earlier run there is replaced only with
+    ``overwrite`` and stays loadable until the new one is in place; a run that appeared in ``save``
+    while this one trained is never lost."""
+    def refuse(message):
+        raise SystemExit(f"error: {message} This run is kept in {partial}; rename it yourself.")
+    if save.exists() and any(save.iterdir()):
+        if not (save / RUN_MARKER).is_file():
+            refuse(f"{save} now holds files that are not a run of this command.")
+        if not overwrite:
+            refuse(f"another run was saved to {save} while this one trained.")
+        previous = save.with_name(f".{save.name}.previous-{os.getpid()}")
+        save.rename(previous)          # a kill from here on leaves both runs loadable
+        partial.rename(save)
+        shutil.rmtree(previous)
+    else:
+        if save.exists():
+            save.rmdir()               # an empty folder
+        partial.rename(save)
 
 
 def start_processes():
@@ -190,7 +308,9 @@ def set_bert_dropout(bert, p):
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    check_options(args, parser)
     if args.precompute_features and not args.frozen:
         raise SystemExit("error: --precompute-features needs --frozen (fine-tuning changes the features).")
     if args.precompute_features and int(os.environ.get("WORLD_SIZE", "1")) > 1:
@@ -207,10 +327,11 @@ def main(argv=None):
     log = print if rank == 0 else (lambda *_: None)
     set_seed(args.seed)  # the same data split and initial weights in every process
     train = read_table(args.train, args.text_column, args.label_column, log)
+    check_classes(train["label"], args.train, held_out=None if args.valid else VALID_SHARE)
     if args.valid:
         valid = read_table(args.valid, args.text_column, args.label_column, log)
     else:
-        train, valid = train_test_split(train, test_size=0.1, random_state=args.seed,
+        train, valid = train_test_split(train, test_size=VALID_SHARE, random_state=args.seed,
                                         stratify=train["label"])
     train_y, valid_y, names = label_ids(list(train["label"]), list(valid["label"]), args.label_names)
     mode = book_mode()
@@ -240,11 +361,19 @@ def main(argv=None):
         valid_loader = ut.make_feature_loader(*ut.extract_features(model, valid_loader, device),
                                               args.batch_size)
 
-    history = ut.train_loop(
-        model, train_loader, valid_loader, epochs=args.epochs, lr=args.lr, head_lr=args.head_lr,
-        weight_decay=args.weight_decay, warmup_ratio=args.warmup_ratio, schedule=args.schedule,
-        max_grad_norm=args.max_grad_norm, accumulation_steps=args.accumulation_steps,
-        patience=args.patience, device=device)
+    state = args.save_state or args.save.with_name(f".{args.save.name}.state.pt")
+    try:
+        history = ut.train_loop(
+            model, train_loader, valid_loader, epochs=args.epochs, lr=args.lr, head_lr=args.head_lr,
+            weight_decay=args.weight_decay, warmup_ratio=args.warmup_ratio, schedule=args.schedule,
+            max_grad_norm=args.max_grad_norm, accumulation_steps=args.accumulation_steps,
+            patience=args.patience, device=device, save_state=state, resume_from=args.resume)
+    except KeyboardInterrupt:
+        if rank == 0:
+            finished = (f"The state after the last finished epoch is in {state}; continue with the same "
+                        f"command plus --resume {state}" if state.is_file() else "No epoch had finished")
+            print(f"\ninterrupted: nothing was saved to {args.save}. {finished}.", file=sys.stderr)
+        raise SystemExit(128 + signal.SIGINT)
 
     record = {"mode": mode, "label_names": names, "best_epoch": history["best_epoch"],
               "best_valid_accuracy": max(history["valid_acc"]), "history": history,
@@ -257,11 +386,15 @@ def main(argv=None):
         torch.distributed.destroy_process_group()
     if rank != 0:
         return record
-    ut.save_classifier(model, tokenizer, args.save)
-    (args.save / "training.json").write_text(json.dumps(record, indent=2, ensure_ascii=False))
+    partial = args.save.with_name(f".{args.save.name}.partial-{os.getpid()}")
+    ut.save_classifier(model, tokenizer, partial)
     use_korean_font()
     axes = plot_history(history, title=f"{args.train.name} ({mode})")
-    axes[0].figure.savefig(args.save / "history.png", dpi=120)
+    axes[0].figure.savefig(partial / "history.png", dpi=120)
+    (partial / RUN_MARKER).write_text(json.dumps(record, indent=2, ensure_ascii=False))  # written last
+    move_into_place(partial, args.save, args.overwrite)
+    if not args.save_state:
+        state.unlink(missing_ok=True)
     print(in_book_lang(f"최고 검증 정확도 {record['best_valid_accuracy']:.4f} (에폭 {history['best_epoch']})",
                        f"best validation accuracy {record['best_valid_accuracy']:.4f} (epoch {history['best_epoch']})")
           + not_a_result())

@@ -28,8 +28,8 @@ from mxnet import autograd, gluon
 
 from utils import tokenization
 from utils.env import book_mode, in_book_lang, mx_context, progress
-from utils.training import (EarlyStopping, Prediction, check_finite_loss, check_label_names, check_texts,
-                            lr_factor, new_history)
+from utils.training import (EarlyStopping, Prediction, check_finite_loss, check_label_names,
+                            check_prediction_options, check_texts, lr_factor, new_history)
 
 # Per language, the Hugging Face checkpoint the Gluon chapters convert: the same weights as
 # gluonnlp's model zoo had (bert_12_768_12 with book_corpus_wiki_en_uncased, kobert_news_wiki_ko_cased).
@@ -612,10 +612,13 @@ def predict_sentiment(net, tokenizer, texts, label_names=("negative", "positive"
                       batch_size=32, ctx=None):
     """The label name and its probability for one text (a Prediction) or a list of texts."""
     texts, single = check_texts(texts)
+    check_prediction_options(batch_size, max_len)
     label_names = check_label_names(label_names, net.num_classes)
     limit = bert_config(net.bert)["max_length"]
-    if not 3 <= max_len <= limit:
+    if max_len > limit:
         raise ValueError(f"max_len={max_len}: this BERT reads 3 to {limit} tokens at a time.")
+    if not texts:   # an empty list: an empty answer
+        return []
     ctxs = _contexts(ctx)
     to_ids = nlp.data.BERTSentenceTransform(tokenizer, max_seq_length=max_len, pad=False, pair=False)
     samples = [(*to_ids((text,)), 0) for text in texts]  # longer texts are cut to max_len tokens

@@ -20,8 +20,8 @@ from torch.utils.data import DataLoader, Sampler
 
 from utils.env import book_mode, progress, torch_device
 from utils.tokenization import KoBertTokenizer, TokenIds
-from utils.training import (EarlyStopping, Prediction, check_finite_loss, check_label_names, check_texts,
-                            lr_factor, new_history)
+from utils.training import (EarlyStopping, Prediction, check_finite_loss, check_label_names,
+                            check_prediction_options, check_texts, lr_factor, new_history)
 
 # Smoke mode's BERT: the same architecture as bert-base, only tiny and randomly initialised.
 SMOKE_BERT = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
@@ -508,8 +508,11 @@ def predict_probabilities(model, loader, device=None, amp=None):
 def _text_probabilities(model, tokenizer, texts, label_names, max_len, batch_size, device):
     """Checked texts and label names, and the (texts, num_classes) probabilities; eval mode, no gradients."""
     texts, single = check_texts(texts)
+    check_prediction_options(batch_size, max_len)
     model = _unwrap(model)
     label_names = check_label_names(label_names, model.classifier.out_features)
+    if not texts:   # an empty list: an empty answer
+        return texts, single, label_names, torch.empty(0, len(label_names))
     max_len = min(max_len, model.bert.config.max_position_embeddings)
     device = device or next(model.parameters()).device
     was_training = model.training

@@ -103,6 +103,15 @@ def check_texts(texts):
     return list(texts), single
 
 
+def check_prediction_options(batch_size, max_len):
+    """``predict_sentiment`` / ``predict``: a batch holds a text or more, and a text at least [CLS], a token and [SEP]."""
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size={batch_size!r}: give a whole number of texts per batch, 1 or more.")
+    if not isinstance(max_len, int) or max_len < 3:
+        raise ValueError(f"max_len={max_len!r}: give 3 or more tokens ([CLS], at least one token of "
+                         f"the text, [SEP]); BERT reads up to 512.")
+
+
 def check_label_names(label_names, num_classes):
     """Fail early when the label names do not match the classifier's number of outputs."""
     if len(label_names) != num_classes:
