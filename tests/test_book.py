@@ -273,11 +273,14 @@ def test_every_exercise_has_a_folded_solution_on_the_page(built_book, browser, s
             assert numbered == [f"{solution[lang]} {n}" for n in range(1, len(exercises) + 1)], (lang, name, titles)
     assert pages >= 28
     for lang in ("ko", "en"):  # folded until the reader clicks the title
-        page = new_page(browser)
-        page.goto(f"{site}/{lang}/book/12_pretraining.html")
-        first = page.locator(".admonition.dropdown").filter(has_text=f"{solution[lang]} 1").first
-        body = first.locator(":scope > :not(.admonition-title)").first
-        assert not body.is_visible()
-        first.locator(".admonition-title").click()
-        body.wait_for(state="visible")
-        page.context.close()
+        for width, height, device in ((1280, 1000, "desktop"), (390, 844, "phone")):
+            page = new_page(browser, width=width, height=height)
+            page.goto(f"{site}/{lang}/book/12_pretraining.html")
+            first = page.locator(".admonition.dropdown").filter(has_text=f"{solution[lang]} 1").first
+            body = first.locator(":scope > :not(.admonition-title)").first
+            assert not body.is_visible()
+            first.locator(".admonition-title").click()
+            body.wait_for(state="visible")
+            first.scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / f"12_pretraining-solution-{lang}-{device}.png"))
+            page.context.close()
