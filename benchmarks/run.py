@@ -28,7 +28,7 @@ def machine():
 
 
 def rows(results):
-    """``(benchmark, measured, target, met)`` per measure: what results.md tabulates (chapter 50 too)."""
+    """``(benchmark, measured, target, met)`` per measure: what results.md tabulates."""
     throughput, gluon = results["pytorch_throughput"], results["gluon_throughput"]
     prep, gpu = results["preprocessing"], results["gpu_throughput"]
     table = [
