@@ -570,3 +570,16 @@ def test_predict_sentiment_answers_an_empty_list_and_refuses_impossible_sizes():
         G.predict_sentiment(net, tokenizer, ["good"], batch_size=0, ctx=CPU)
     with pytest.raises(ValueError, match=r"max_len=2: give 3 or more tokens"):
         G.predict_sentiment(net, tokenizer, ["good"], max_len=2, ctx=CPU)
+
+
+def test_damaged_or_foreign_saved_folders_say_which_file_and_which_loader(tmp_path):
+    folder = G.save_classifier(tiny_net(), tiny_tokenizer(), tmp_path / "run")
+    (tmp_path / "torch").mkdir()
+    for name in ("config.json", "classifier.json", "classifier.pt"):
+        (tmp_path / "torch" / name).write_text("x")
+    with pytest.raises(ValueError, match=r"saved by utils.pytorch, not by utils.gluon: load it with utils.pytorch"):
+        G.load_classifier(tmp_path / "torch", ctx=CPU)
+    params = (folder / "model.params").read_bytes()
+    (folder / "model.params").write_bytes(params[: len(params) // 2])
+    with pytest.raises(ValueError, match=r"model.params is damaged and cannot be read"):
+        G.load_classifier(folder, ctx=CPU)

@@ -491,3 +491,24 @@ def test_predict_answers_an_empty_list_and_refuses_impossible_sizes(classifier):
         ut.predict_sentiment(model, tokenizer, ["good"], batch_size=0)
     with pytest.raises(ValueError, match=r"max_len=2: give 3 or more tokens"):
         ut.predict(model, tokenizer, ["good"], label_names=("negative", "positive"), max_len=2)
+
+
+def test_damaged_or_foreign_saved_folders_say_which_file_and_which_loader(classifier, tmp_path):
+    model, tokenizer = classifier
+    folder = ut.save_classifier(model, tokenizer, tmp_path / "run")
+    (tmp_path / "gluon").mkdir()
+    for name in ("config.json", "vocab.json", "model.params"):
+        (tmp_path / "gluon" / name).write_text("x")
+    with pytest.raises(ValueError, match=r"saved by utils.gluon, not by utils.pytorch: load it with utils.gluon"):
+        ut.load_classifier(tmp_path / "gluon")
+    weights = (folder / "classifier.pt").read_bytes()
+    (folder / "classifier.pt").write_bytes(weights[: len(weights) // 2])   # cut off while saving
+    with pytest.raises(ValueError, match=r"classifier.pt is damaged and cannot be read .* save it again"):
+        ut.load_classifier(folder)
+    (folder / "classifier.pt").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"classifier.pt is empty: the save was interrupted"):
+        ut.load_classifier(folder)
+    state = tmp_path / "state.pt"
+    state.write_bytes(weights[:100])
+    with pytest.raises(ValueError, match=r"state.pt is damaged"):
+        ut._read_training_state(state, {})

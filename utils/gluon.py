@@ -29,7 +29,8 @@ from mxnet import autograd, gluon
 from utils import tokenization
 from utils.env import book_mode, in_book_lang, mx_context, progress
 from utils.training import (EarlyStopping, Prediction, check_finite_loss, check_label_names,
-                            check_prediction_options, check_texts, lr_factor, new_history)
+                            check_classifier_folder, check_prediction_options, check_texts, damaged,
+                            lr_factor, new_history)
 
 # Per language, the Hugging Face checkpoint the Gluon chapters convert: the same weights as
 # gluonnlp's model zoo had (bert_12_768_12 with book_corpus_wiki_en_uncased, kobert_news_wiki_ko_cased).
@@ -654,18 +655,19 @@ def save_classifier(net, tokenizer, path):
 
 def load_classifier(path, ctx=None):
     """Rebuild ``(net, tokenizer)`` from a folder written by ``save_classifier``."""
-    path = Path(path)
-    missing = [name for name in ("config.json", "vocab.json", "model.params")
-               if not (path / name).is_file()]
-    if missing:
-        raise FileNotFoundError(f"{path} lacks {missing}: give the folder that "
-                                f"save_classifier(net, tokenizer, path) wrote.")
+    path = check_classifier_folder(path, "utils.gluon")
     ctx = ctx or mx_context()
-    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
-    vocab = nlp.vocab.BERTVocab.from_json((path / "vocab.json").read_text(encoding="utf-8"))
+    try:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        vocab = nlp.vocab.BERTVocab.from_json((path / "vocab.json").read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise damaged(path / "config.json or vocab.json", error) from None
     bert = build_bert(config["bert"], len(vocab), ctx)
     net = BERTClassifier(bert, num_classes=config["num_classes"], dropout=config["dropout"])
-    net.load_parameters(str(path / "model.params"), ctx=ctx)
+    try:
+        net.load_parameters(str(path / "model.params"), ctx=ctx)
+    except mx.base.MXNetError as error:
+        raise damaged(path / "model.params", error) from None
     if (path / "spiece.model").is_file():
         return net, _kobert_tokenizer(path / "spiece.model", vocab)
     return net, nlp.data.BERTTokenizer(vocab, lower=config["lowercase"])

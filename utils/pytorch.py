@@ -10,6 +10,7 @@ import copy
 import functools
 import json
 import math
+import pickle
 import time
 from pathlib import Path
 
@@ -21,7 +22,8 @@ from torch.utils.data import DataLoader, Sampler
 from utils.env import book_mode, progress, torch_device
 from utils.tokenization import KoBertTokenizer, TokenIds
 from utils.training import (EarlyStopping, Prediction, check_finite_loss, check_label_names,
-                            check_prediction_options, check_texts, lr_factor, new_history)
+                            check_classifier_folder, check_prediction_options, check_texts, damaged,
+                            lr_factor, new_history)
 
 # Smoke mode's BERT: the same architecture as bert-base, only tiny and randomly initialised.
 SMOKE_BERT = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
@@ -453,7 +455,10 @@ def _read_training_state(path, settings):
     if not Path(path).is_file():
         raise FileNotFoundError(f"resume_from={str(path)!r}: no such file. It is written by "
                                 f"train_loop(..., save_state=that_path).")
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, pickle.UnpicklingError) as error:
+        raise damaged(path, error) from None
     changed = {k: (state["settings"].get(k), v) for k, v in settings.items() if state["settings"].get(k) != v}
     if changed:
         details = ", ".join(f"{k}: saved {old!r}, now {new!r}" for k, (old, new) in changed.items())
@@ -573,13 +578,17 @@ def load_classifier(path, device=None):
     """Load what ``save_classifier`` wrote; return ``(model, tokenizer)`` in eval mode."""
     from transformers import AutoTokenizer, BertConfig, BertModel
 
-    path = Path(path)
-    if not (path / "classifier.pt").is_file():
-        raise FileNotFoundError(f"No saved classifier in {path} (classifier.pt is missing). "
-                                f"Save one with utils.pytorch.save_classifier(model, tokenizer, path).")
-    head = json.loads((path / "classifier.json").read_text())
+    path = check_classifier_folder(path, "utils.pytorch")
+    try:
+        head = json.loads((path / "classifier.json").read_text())
+    except ValueError as error:
+        raise damaged(path / "classifier.json", error) from None
     model = BERTClassifier(BertModel(BertConfig.from_pretrained(path)), **head)
-    model.load_state_dict(torch.load(path / "classifier.pt", map_location="cpu"))
+    try:
+        weights = torch.load(path / "classifier.pt", map_location="cpu")
+    except (RuntimeError, EOFError, pickle.UnpicklingError) as error:
+        raise damaged(path / "classifier.pt", error) from None
+    model.load_state_dict(weights)
     tokenizer_config = json.loads((path / "tokenizer" / "tokenizer_config.json").read_text())
     if tokenizer_config.get("tokenizer_class") == "KoBertTokenizer":
         tokenizer = KoBertTokenizer.from_pretrained(path / "tokenizer")

@@ -6,6 +6,7 @@ behave the same in both frameworks, so they live here once.
 """
 import math
 from collections import namedtuple
+from pathlib import Path
 
 Prediction = namedtuple("Prediction", ["label", "probability"])
 Prediction.__doc__ = "One text's predicted label name and the model's probability for it."
@@ -110,6 +111,38 @@ def check_prediction_options(batch_size, max_len):
     if not isinstance(max_len, int) or max_len < 3:
         raise ValueError(f"max_len={max_len!r}: give 3 or more tokens ([CLS], at least one token of "
                          f"the text, [SEP]); BERT reads up to 512.")
+
+
+# The files each framework's save_classifier writes, to tell a folder's framework and what it lacks.
+CLASSIFIER_FILES = {"utils.pytorch": ("config.json", "classifier.json", "classifier.pt"),
+                    "utils.gluon": ("config.json", "vocab.json", "model.params")}
+
+
+def check_classifier_folder(path, loader):
+    """``path`` if it holds a classifier that ``loader`` ("utils.pytorch" or "utils.gluon") reads;
+    else an error that names the missing or empty file, or the other framework's loader."""
+    path = Path(path)
+    if not path.is_dir():
+        raise FileNotFoundError(f"{path} is not a folder. Give the folder that {loader}.save_classifier wrote.")
+    missing = [name for name in CLASSIFIER_FILES[loader] if not (path / name).is_file()]
+    if missing:
+        other = next((name for name, files in CLASSIFIER_FILES.items()
+                      if name != loader and all((path / f).is_file() for f in files)), None)
+        if other:
+            raise ValueError(f"{path} holds a classifier saved by {other}, not by {loader}: load it with "
+                             f"{other}.load_classifier.")
+        raise FileNotFoundError(f"{path} lacks {', '.join(missing)}: give the folder that "
+                                f"{loader}.save_classifier(model, tokenizer, path) wrote.")
+    empty = [name for name in CLASSIFIER_FILES[loader] if (path / name).stat().st_size == 0]
+    if empty:
+        raise ValueError(f"{path / empty[0]} is empty: the save was interrupted. Save the classifier again.")
+    return path
+
+
+def damaged(file, error):
+    """The error for a saved file that exists but cannot be read (cut off, or not what it should be)."""
+    return ValueError(f"{file} is damaged and cannot be read ({type(error).__name__}: {str(error)[:120]}). "
+                      f"It was probably cut off while saving; save it again.")
 
 
 def check_label_names(label_names, num_classes):
