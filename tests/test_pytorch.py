@@ -512,3 +512,21 @@ def test_damaged_or_foreign_saved_folders_say_which_file_and_which_loader(classi
     state.write_bytes(weights[:100])
     with pytest.raises(ValueError, match=r"state.pt is damaged"):
         ut._read_training_state(state, {})
+
+
+def test_full_mode_offline_names_the_model_the_cache_folder_and_how_to_place_it(tmp_path):
+    script = ("from utils import pytorch as ut\n"
+              "for lang in ('ko', 'en'):\n"
+              "    try:\n"
+              "        ut.load_bert(lang)\n"
+              "    except ConnectionError as error:\n"
+              "        print(error)\n")
+    env = {**__import__("os").environ, "BOOK_MODE": "full", "HF_ENDPOINT": "http://127.0.0.1:9",
+           "HF_HUB_CACHE": str(tmp_path / "hub"), "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    messages = out.stdout.splitlines()
+    assert len(messages) == 2, out.stderr[-2000:]
+    for message, model_id in zip(messages, ("skt/kobert-base-v1", "bert-base-uncased")):
+        assert f"Could not download the pretrained model {model_id}" in message
+        assert str(tmp_path / "hub" / f"models--{model_id.replace('/', '--')}") in message
+        assert f"hf download {model_id}" in message and "HF_HUB_OFFLINE=1" in message

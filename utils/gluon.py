@@ -27,7 +27,7 @@ import mxnet as mx
 from mxnet import autograd, gluon
 
 from utils import tokenization
-from utils.env import book_mode, in_book_lang, mx_context, progress
+from utils.env import book_mode, in_book_lang, model_download_failed, mx_context, progress
 from utils.training import (EarlyStopping, Prediction, check_finite_loss, check_label_names,
                             check_classifier_folder, check_prediction_options, check_texts, damaged,
                             lr_factor, new_history)
@@ -224,10 +224,7 @@ def _pretrained_bert(lang, vocab_tokens, ctx):
         hf_config = json.loads(Path(hf_hub_download(checkpoint, "config.json")).read_text(encoding="utf-8"))
         weights = _hf_weights(checkpoint)
     except Exception as error:  # huggingface_hub raises its own error types when offline
-        raise ConnectionError(
-            f"Could not download the BERT checkpoint {checkpoint} from Hugging Face ({error}). "
-            f"Connect to the internet (or set HF_ENDPOINT to a reachable mirror), or run the book "
-            f"in smoke mode (BOOK_MODE=smoke), which needs no download.") from error
+        raise model_download_failed(checkpoint, error) from error
     bert, _ = convert_hf_bert(weights, hf_config, vocab_tokens, ctx)
     return bert
 
@@ -295,10 +292,7 @@ def load_tokenizer(lang="en"):
         try:
             path = hf_hub_download(checkpoint, "spiece.model" if lang == "ko" else "vocab.txt")
         except Exception as error:  # huggingface_hub raises its own error types when offline
-            raise ConnectionError(
-                f"Could not download the {checkpoint} tokenizer from Hugging Face ({error}). "
-                f"Connect to the internet, or run the book in smoke mode (BOOK_MODE=smoke), "
-                f"which needs no download.") from error
+            raise model_download_failed(checkpoint, error) from error
     if lang == "ko":
         return _kobert_tokenizer(path, bert_vocab(_sentencepiece_tokens(path)))
     return nlp.data.BERTTokenizer(bert_vocab(_read_vocab_file(path)), lower=True)

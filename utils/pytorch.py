@@ -19,7 +19,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, Sampler
 
-from utils.env import book_mode, progress, torch_device
+from utils.env import book_mode, model_download_failed, progress, torch_device
 from utils.tokenization import KoBertTokenizer, TokenIds
 from utils.training import (EarlyStopping, Prediction, check_finite_loss, check_label_names,
                             check_classifier_folder, check_prediction_options, check_texts, damaged,
@@ -51,7 +51,10 @@ def load_tokenizer(lang="en", model_name=None):
             return KoBertTokenizer.from_pretrained(tokenization.sample_korean_sentencepiece().parent)
         vocab = tokenization.sample_english_vocab() if lang == "en" else tokenization.sample_multilingual_vocab()
         return BertTokenizerFast.from_pretrained(vocab.parent)
-    return KoBertTokenizer.from_pretrained(name) if kobert else AutoTokenizer.from_pretrained(name)
+    try:
+        return KoBertTokenizer.from_pretrained(name) if kobert else AutoTokenizer.from_pretrained(name)
+    except OSError as error:   # transformers' answer to a hub it cannot reach (or a wrong id)
+        raise model_download_failed(name, error) from error
 
 
 def load_bert(lang="en", model_name=None):
@@ -66,7 +69,11 @@ def load_bert(lang="en", model_name=None):
     tokenizer = load_tokenizer(lang, model_name)
     if book_mode() == "smoke":
         return BertModel(BertConfig(vocab_size=len(tokenizer), **SMOKE_BERT)), tokenizer
-    return BertModel.from_pretrained(model_name or MODEL_NAMES[lang]), tokenizer
+    name = model_name or MODEL_NAMES[lang]
+    try:
+        return BertModel.from_pretrained(name), tokenizer
+    except OSError as error:
+        raise model_download_failed(name, error) from error
 
 
 class BERTClassifier(nn.Module):

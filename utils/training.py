@@ -141,7 +141,7 @@ def check_classifier_folder(path, loader):
 
 def damaged(file, error):
     """The error for a saved file that exists but cannot be read (cut off, or not what it should be)."""
-    return ValueError(f"{file} is damaged and cannot be read ({type(error).__name__}: {str(error)[:120]}). "
+    return ValueError(f"{file} is damaged and cannot be read ({type(error).__name__}: {' '.join(str(error).split())[:120]}). "
                       f"It was probably cut off while saving; save it again.")
 
 
