@@ -166,3 +166,26 @@ def test_stratified_subset_keeps_class_shares_and_is_repeatable():
     assert len(part) == 100 and part["label"].sum() == 30
     assert part.index.tolist() == stratified_subset(frame, 100).index.tolist()
     assert stratified_subset(frame, None) is frame and stratified_subset(frame, 5_000) is frame
+
+
+@pytest.mark.torch
+def test_the_training_defaults_are_written_once():
+    """Both train_loops and the fine-tuning command take their defaults from utils.training.DEFAULTS."""
+    import inspect
+
+    from utils import gluon, pytorch
+    from utils.finetune import build_parser
+    from utils.training import DEFAULTS
+
+    settings = vars(DEFAULTS)
+    assert set(settings) == {"epochs", "lr", "head_lr", "weight_decay", "warmup_ratio", "schedule",
+                             "max_grad_norm", "accumulation_steps", "patience"}
+    options = {action.dest: action.default for action in build_parser()._actions}
+    for train_loop in (pytorch.train_loop, gluon.train_loop):
+        defaults = {name: p.default for name, p in inspect.signature(train_loop).parameters.items()}
+        for name, value in settings.items():
+            if name in defaults:
+                assert defaults[name] == value, (train_loop.__module__, name)
+    for name, value in settings.items():
+        assert options[name] == value, name
+    assert set(settings) - set(inspect.signature(gluon.train_loop).parameters) == {"head_lr"}

@@ -26,7 +26,7 @@ import pandas as pd
 
 from utils.data import check_text_file, not_utf8
 from utils.env import book_mode, in_book_lang, not_a_result, set_seed, torch_device
-from utils.training import SCHEDULES
+from utils.training import DEFAULTS, SCHEDULES
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -76,24 +76,26 @@ def build_parser():
                        help="with --frozen: run BERT once over the data and train the head on the "
                             "stored [CLS] vectors (much faster; dropout then acts on fixed features)")
     train = p.add_argument_group("training")
-    train.add_argument("--epochs", type=int, default=3, help="maximum number of passes over --train")
+    train.add_argument("--epochs", type=int, default=DEFAULTS.epochs,
+                       help="maximum number of passes over --train")
     train.add_argument("--batch-size", type=int, default=32,
                        help="texts per batch and process (under torchrun the global batch is this "
                             "x the number of processes)")
-    train.add_argument("--accumulation-steps", type=int, default=1,
+    train.add_argument("--accumulation-steps", type=int, default=DEFAULTS.accumulation_steps,
                        help="batches whose gradients are summed before one update "
                             "(effective batch = batch size x this)")
-    train.add_argument("--lr", type=float, default=2e-5, help="peak learning rate of the BERT body")
+    train.add_argument("--lr", type=float, default=DEFAULTS.lr, help="peak learning rate of the BERT body")
     train.add_argument("--head-lr", type=float,
                        help="peak learning rate of the classifier head; the same as --lr if not "
                             "given (with --frozen try 1e-3)")
-    train.add_argument("--weight-decay", type=float, default=0.01,
+    train.add_argument("--weight-decay", type=float, default=DEFAULTS.weight_decay,
                        help="AdamW weight decay (never on biases and LayerNorm)")
-    train.add_argument("--warmup-ratio", type=float, default=0.1,
+    train.add_argument("--warmup-ratio", type=float, default=DEFAULTS.warmup_ratio,
                        help="share of the updates spent warming the learning rate up from 0")
-    train.add_argument("--schedule", choices=SCHEDULES, default="linear",
+    train.add_argument("--schedule", choices=SCHEDULES, default=DEFAULTS.schedule,
                        help="how the learning rate decays after warmup")
-    train.add_argument("--max-grad-norm", type=float, default=1.0, help="gradient clipping norm")
+    train.add_argument("--max-grad-norm", type=float, default=DEFAULTS.max_grad_norm,
+                       help="gradient clipping norm")
     train.add_argument("--patience", type=int,
                        help="stop after this many epochs without a better validation accuracy "
                             "(by default training never stops early)")

@@ -28,7 +28,7 @@ from mxnet import autograd, gluon
 
 from utils import tokenization
 from utils.env import book_mode, in_book_lang, model_download_failed, mx_context, progress
-from utils.training import (EarlyStopping, Prediction, check_finite_loss, check_label_names,
+from utils.training import (DEFAULTS, EarlyStopping, Prediction, check_finite_loss, check_label_names,
                             check_classifier_folder, check_prediction_options, check_texts, damaged,
                             lr_factor, new_history)
 
@@ -459,8 +459,10 @@ def estimate_epoch_time(net, train_loader, *, epochs=1, steps=3, valid_loader=No
     return estimate
 
 
-def train_loop(net, train_loader, valid_loader, *, epochs, lr, warmup_ratio=0.1, schedule="linear",
-               weight_decay=0.01, max_grad_norm=1.0, accumulation_steps=1, patience=None,
+def train_loop(net, train_loader, valid_loader, *, epochs=DEFAULTS.epochs, lr=DEFAULTS.lr,
+               warmup_ratio=DEFAULTS.warmup_ratio, schedule=DEFAULTS.schedule,
+               weight_decay=DEFAULTS.weight_decay, max_grad_norm=DEFAULTS.max_grad_norm,
+               accumulation_steps=DEFAULTS.accumulation_steps, patience=DEFAULTS.patience,
                loss_fn=None, ctx=None, checkpoint=None, log_label=None):
     """Fine-tune ``net`` and return its history; ``net`` ends with the best epoch's weights.
 

@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader, Sampler
 
 from utils.env import book_mode, model_download_failed, progress, torch_device
 from utils.tokenization import KoBertTokenizer, TokenIds
-from utils.training import (EarlyStopping, Prediction, check_finite_loss, check_label_names,
+from utils.training import (DEFAULTS, EarlyStopping, Prediction, check_finite_loss, check_label_names,
                             check_classifier_folder, check_prediction_options, check_texts, damaged,
                             lr_factor, new_history)
 
@@ -295,9 +295,11 @@ def _step_inputs(batch, device):
     return {k: v.to(device, non_blocking=True) for k, v in batch.items() if k != "label"}
 
 
-def train_loop(model, train_loader, valid_loader, *, epochs=3, lr=2e-5, head_lr=None,
-               weight_decay=0.01, warmup_ratio=0.1, schedule="linear", max_grad_norm=1.0,
-               accumulation_steps=1, patience=None, loss_fn=None, device=None, amp=None,
+def train_loop(model, train_loader, valid_loader, *, epochs=DEFAULTS.epochs, lr=DEFAULTS.lr,
+               head_lr=DEFAULTS.head_lr, weight_decay=DEFAULTS.weight_decay,
+               warmup_ratio=DEFAULTS.warmup_ratio, schedule=DEFAULTS.schedule,
+               max_grad_norm=DEFAULTS.max_grad_norm, accumulation_steps=DEFAULTS.accumulation_steps,
+               patience=DEFAULTS.patience, loss_fn=None, device=None, amp=None,
                checkpoint=None, optimizer=None, save_state=None, resume_from=None, stop_after=None,
                log_label=None):
     """Train ``model`` and return its history (per-epoch losses, accuracies, lr, training seconds).

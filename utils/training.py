@@ -7,11 +7,27 @@ behave the same in both frameworks, so they live here once.
 import math
 from collections import namedtuple
 from pathlib import Path
+from types import SimpleNamespace
 
 Prediction = namedtuple("Prediction", ["label", "probability"])
 Prediction.__doc__ = "One text's predicted label name and the model's probability for it."
 
 SCHEDULES = ("linear", "cosine", "constant")
+
+
+# The default training settings, written once: both train_loops and the fine-tuning command's
+# options take their defaults from here (tests/test_training.py checks that they do).
+DEFAULTS = SimpleNamespace(
+    epochs=3,                 # passes over the training data (early stopping may end sooner)
+    lr=2e-5,                  # peak learning rate of the BERT body (the BERT paper tried 2e-5 to 5e-5)
+    head_lr=None,             # the classifier head's peak learning rate; None: the same as lr
+    weight_decay=0.01,        # AdamW's, never on biases and LayerNorm
+    warmup_ratio=0.1,         # share of the updates spent raising the learning rate from 0
+    schedule="linear",        # how it decays after warmup: one of SCHEDULES
+    max_grad_norm=1.0,        # the gradients' global norm is clipped to this
+    accumulation_steps=1,     # batches per update
+    patience=None,            # epochs without a better validation accuracy before stopping; None: never
+)
 
 
 def lr_factor(step, total_steps, warmup_steps, schedule="linear"):
