@@ -264,8 +264,10 @@ def test_an_interrupted_run_keeps_its_last_epoch_and_resumes_from_it(files, caps
 
 @pytest.mark.parametrize("name, content, message", [
     ("excel.tsv", "text\tlabel\n좋아요\t1\n".encode("cp949"), "is not UTF-8 text (line 2"),
-    ("broken.csv", b"text,label\ngood,1\nbad, really bad,0\n", "could not be read as a CSV table: "
-                                                               "Error tokenizing data. C error: Expected 2 fields in line 3, saw 3"),
+    ("broken.csv", b"text,label\ngood,1\nbad, really bad,0\n", "broken.csv, line 3: expected 2 comma-separated "
+                                                               "fields (text, label), found 3"),
+    ("tab.tsv", b"text\tlabel\ngood\t1\nbad\tvery\t0\n", "tab.tsv, line 3: expected 2 tab-separated fields "
+                                                          "(text, label), found 3. A text with a tab"),
     ("empty.tsv", b"", "is empty; it needs a header line and rows"),
 ])
 def test_data_files_a_reader_gets_wrong_get_a_one_line_error(tmp_path, capsys, name, content, message):

@@ -24,6 +24,7 @@ download (after the format check) and checks later cached copies against its che
 Pretrained models come from the Hugging Face hub through ``huggingface_hub``, which is
 redirected by its own environment variable ``HF_ENDPOINT`` (e.g. ``http://127.0.0.1:8000``).
 """
+import csv
 import hashlib
 import json
 import os
@@ -106,31 +107,47 @@ def _check_split(split, allowed):
         raise ValueError(f"split={split!r} is not one of {allowed}.")
 
 
-def _tsv_rows(path, header, name, source):
-    """``(line_no, fields)`` for each data line of a headed TSV file.
+def read_rows(path, what, source="", sep="\t", quoted=False):
+    """``(header, rows)`` of a text table with a header line; ``rows`` holds ``(line_no, fields)``.
 
-    Quotes are ordinary characters (no CSV quoting), a UTF-8 BOM and CRLF line ends are
-    accepted, blank lines are skipped, and a wrong header or field count is a clear error.
+    The one reader of the book's tables: NSMC and korean-hate-speech files, and the fine-tuning
+    command's TSV and CSV files. ``sep`` is ``"\t"`` or ``","``. ``quoted=False`` reads quotes as
+    ordinary characters (NSMC's TSV); ``quoted=True`` is CSV quoting, where a field in quotes may
+    hold the separator, a line break or a doubled quote. A UTF-8 BOM and CRLF line ends are
+    accepted and blank lines skipped. A row with the wrong number of fields, a file that is not
+    UTF-8, an empty file, a folder or a missing file (``what`` and ``source`` say what it is and
+    where to get it) is a clear error naming the file and the line an editor would show.
     """
-    path = check_text_file(path, f"{name} file", source)
-    with open(path, encoding="utf-8-sig", newline=None) as f:  # newline=None: CRLF -> LF
-        lines = enumerate(f, start=1)
-        try:
-            found = next(lines, (1, ""))[1].rstrip("\n").split("\t")
-            if found != header:
-                raise ValueError(f"{path}, line 1: expected the header {'<TAB>'.join(header)!r}, "
-                                 f"found {found!r}. Is this a {name} file?")
-            for line_no, line in lines:
-                line = line.rstrip("\n")
-                if not line:
+    path = check_text_file(path, what, source)
+    rows = []
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            reader = csv.reader(f, delimiter=sep, quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE)
+            header = next(reader, None)
+            if header is None:
+                raise ValueError(f"{path} is empty; it needs a header line and rows.")
+            for fields in reader:
+                if fields in ([], [""]):
                     continue
-                fields = line.split("\t")
                 if len(fields) != len(header):
-                    raise ValueError(f"{path}, line {line_no}: expected {len(header)} tab-separated "
+                    name = "tab-separated" if sep == "\t" else "comma-separated"
+                    raise ValueError(f"{path}, line {reader.line_num}: expected {len(header)} {name} "
                                      f"fields ({', '.join(header)}), found {len(fields)}.")
-                yield line_no, fields
-        except UnicodeDecodeError:
-            raise not_utf8(path) from None
+                rows.append((reader.line_num, fields))
+    except UnicodeDecodeError:
+        raise not_utf8(path) from None
+    except csv.Error as error:
+        raise ValueError(f"{path}, line {reader.line_num}: {error}.") from None
+    return header, rows
+
+
+def _tsv_rows(path, header, name, source):
+    """``(line_no, fields)`` for each data line of a headed TSV file of a known data set."""
+    found, rows = read_rows(path, f"{name} file", source)
+    if found != header:
+        raise ValueError(f"{path}, line 1: expected the header {'<TAB>'.join(header)!r}, "
+                         f"found {found!r}. Is this a {name} file?")
+    return rows
 
 
 def check_text_file(path, what, source=""):

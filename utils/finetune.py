@@ -13,7 +13,6 @@ is per process, so the global batch is batch size x processes x accumulation ste
 Only the first process (rank 0) prints, draws progress bars and saves.
 """
 import argparse
-import csv
 import json
 import math
 import os
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from utils.data import check_text_file, not_utf8
+from utils.data import read_rows
 from utils.env import book_mode, in_book_lang, not_a_result, set_seed, torch_device
 from utils.training import DEFAULTS, SCHEDULES
 
@@ -170,22 +169,15 @@ def check_save_folder(save, overwrite, error):
 
 def read_table(path, text_column, label_column, log=print):
     """Read a TSV/CSV file into columns text, label (raw values); drop and count empty texts."""
+    csv_file = path.suffix.lower() == ".csv"
     try:
-        check_text_file(path, "data file", "Give the path of a .tsv, .txt or .csv file.")
-        if path.suffix.lower() == ".csv":
-            table = pd.read_csv(path, dtype=str, keep_default_na=False)
-        else:
-            table = pd.read_csv(path, sep="\t", quoting=csv.QUOTE_NONE, dtype=str, keep_default_na=False)
-    except (FileNotFoundError, IsADirectoryError) as error:
-        raise SystemExit(f"error: {error}") from None
-    except UnicodeDecodeError:
-        raise SystemExit(f"error: {not_utf8(path)}") from None
-    except pd.errors.ParserError as error:  # e.g. "Expected 2 fields in line 7, saw 3"
-        raise SystemExit(f"error: {path} could not be read as a {'CSV' if path.suffix.lower() == '.csv' else 'TSV'} "
-                         f"table: {error}. Line numbers count the header as line 1. A row needs exactly one "
-                         f"field per column; quote fields that hold commas in a .csv file.") from None
-    except pd.errors.EmptyDataError:
-        raise SystemExit(f"error: {path} is empty; it needs a header line and rows.") from None
+        header, rows = read_rows(path, "data file", "Give the path of a .tsv, .txt or .csv file.",
+                                 sep="," if csv_file else "\t", quoted=csv_file)
+    except (OSError, ValueError) as error:
+        hint = ("" if csv_file else " A text with a tab or line break inside breaks a TSV row: replace "
+                "those characters with spaces, or write the file as .csv.")
+        raise SystemExit(f"error: {error}" + (hint if "fields" in str(error) else "")) from None
+    table = pd.DataFrame([fields for _, fields in rows], columns=header, dtype=str)
     for column, option in ((text_column, "--text-column"), (label_column, "--label-column")):
         if column not in table.columns:
             raise SystemExit(f"error: {path} has no column {column!r} (its columns: "
@@ -194,7 +186,7 @@ def read_table(path, text_column, label_column, log=print):
     table["label"] = table["label"].str.strip()   # "1 " and "1" are one class, as read_nsmc reads them
     no_label = table.index[table["label"].str.strip() == ""]
     if len(no_label):
-        lines = ", ".join(str(i + 2) for i in no_label[:5])
+        lines = ", ".join(str(rows[i][0]) for i in no_label[:5])
         raise SystemExit(f"error: {path} has {len(no_label)} rows without a label (lines {lines}...). "
                          f"A text with a tab or line break inside breaks a TSV row: replace those "
                          f"characters with spaces, or write the file as .csv.")
