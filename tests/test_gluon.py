@@ -583,3 +583,23 @@ def test_damaged_or_foreign_saved_folders_say_which_file_and_which_loader(tmp_pa
     (folder / "model.params").write_bytes(params[: len(params) // 2])
     with pytest.raises(ValueError, match=r"model.params is damaged and cannot be read"):
         G.load_classifier(folder, ctx=CPU)
+
+
+def test_the_smoke_bert_is_one_configuration_in_both_frameworks():
+    """utils.gluon's SMOKE_BERT is derived from utils.training's, which utils.pytorch uses as it is."""
+    from utils import training
+    assert G.SMOKE_BERT == dict(num_layers=2, units=64, hidden_size=256, num_heads=2, max_length=512,
+                                token_type_vocab_size=2, dropout=0.1, layer_norm_eps=1e-12)
+    assert G.SMOKE_BERT == G.gluon_config(training.SMOKE_BERT)
+    bert = G.build_bert(G.SMOKE_BERT, 100, CPU)
+    assert G.bert_config(bert) == G.SMOKE_BERT   # the model built has exactly this shape
+
+
+@pytest.mark.torch
+def test_pytorch_smoke_bert_is_the_same_configuration():
+    from transformers import BertConfig
+
+    from utils import pytorch, training
+    assert pytorch.SMOKE_BERT is training.SMOKE_BERT
+    hf = BertConfig(vocab_size=100, **training.SMOKE_BERT).to_dict()
+    assert G.gluon_config(hf) == G.SMOKE_BERT   # transformers' defaults fill in what gluon_config reads

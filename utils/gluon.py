@@ -26,7 +26,7 @@ import gluonnlp as nlp
 import mxnet as mx
 from mxnet import autograd, gluon
 
-from utils import tokenization
+from utils import tokenization, training
 from utils.env import book_mode, in_book_lang, model_download_failed, mx_context, progress
 from utils.training import (DEFAULTS, EarlyStopping, Prediction, check_finite_loss, check_label_names,
                             check_classifier_folder, check_prediction_options, check_texts, damaged,
@@ -36,10 +36,19 @@ from utils.training import (DEFAULTS, EarlyStopping, Prediction, check_finite_lo
 # gluonnlp's model zoo had (bert_12_768_12 with book_corpus_wiki_en_uncased, kobert_news_wiki_ko_cased).
 HF_CHECKPOINTS = {"en": "bert-base-uncased", "ko": "skt/kobert-base-v1"}
 
-# The tiny BERT of smoke mode; the same shape as the PyTorch side's BertConfig(hidden_size=64,
-# num_hidden_layers=2, num_attention_heads=2, intermediate_size=256, max_position_embeddings=512).
-SMOKE_BERT = dict(num_layers=2, units=64, hidden_size=256, num_heads=2, max_length=512,
-                  token_type_vocab_size=2, dropout=0.1, layer_norm_eps=1e-12)
+
+def gluon_config(hf_config):
+    """gluonnlp's BERT settings (``build_bert``'s ``config``) for a transformers config.json dict."""
+    return dict(num_layers=hf_config["num_hidden_layers"], units=hf_config["hidden_size"],
+                hidden_size=hf_config["intermediate_size"],    # gluonnlp's name for the FFN width
+                num_heads=hf_config["num_attention_heads"],
+                max_length=hf_config["max_position_embeddings"],
+                token_type_vocab_size=hf_config.get("type_vocab_size", 2),
+                dropout=hf_config.get("hidden_dropout_prob", 0.1),
+                layer_norm_eps=hf_config.get("layer_norm_eps", 1e-12))
+
+
+SMOKE_BERT = gluon_config(training.SMOKE_BERT)   # the tiny BERT of smoke mode, as in utils.pytorch
 
 SPECIAL_TOKENS = ("[UNK]", "[PAD]", "[CLS]", "[SEP]", "[MASK]")
 
@@ -137,14 +146,8 @@ def convert_hf_bert(hf_weights, hf_config, hf_vocab_tokens, ctx=None):
         raise ValueError("Only absolute (learned) position embeddings exist in gluonnlp's BERT.")
     hf = {_hf_name(k): np.asarray(v, dtype=np.float32) for k, v in hf_weights.items()
           if not _hf_name(k).startswith("cls.")}
-    config = dict(num_layers=hf_config["num_hidden_layers"], units=hf_config["hidden_size"],
-                  hidden_size=hf_config["intermediate_size"],
-                  num_heads=hf_config["num_attention_heads"],
-                  max_length=hf_config["max_position_embeddings"],
-                  token_type_vocab_size=hf_config.get("type_vocab_size", 2),
-                  dropout=hf_config.get("hidden_dropout_prob", 0.1),
-                  layer_norm_eps=hf_config.get("layer_norm_eps", 1e-12))
     vocab = bert_vocab(hf_vocab_tokens)
+    config = gluon_config(hf_config)
     bert = build_bert(config, len(vocab), ctx)
 
     # Row i of Gluon's word embedding must be the vector of vocab.idx_to_token[i].

@@ -21,13 +21,10 @@ from torch.utils.data import DataLoader, Sampler
 
 from utils.env import book_mode, model_download_failed, progress, torch_device
 from utils.tokenization import KoBertTokenizer, TokenIds
-from utils.training import (DEFAULTS, EarlyStopping, Prediction, check_finite_loss, check_label_names,
+from utils.training import (DEFAULTS, SMOKE_BERT, EarlyStopping, Prediction, check_finite_loss, check_label_names,
                             check_classifier_folder, check_prediction_options, check_texts, damaged,
                             lr_factor, new_history)
 
-# Smoke mode's BERT: the same architecture as bert-base, only tiny and randomly initialised.
-SMOKE_BERT = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
-                  intermediate_size=256, max_position_embeddings=512)
 MODEL_NAMES = {"en": "bert-base-uncased", "ko": "skt/kobert-base-v1"}
 
 

@@ -15,6 +15,11 @@ Prediction.__doc__ = "One text's predicted label name and the model's probabilit
 SCHEDULES = ("linear", "cosine", "constant")
 
 
+# Smoke mode's BERT in both frameworks: bert-base's architecture, tiny (a transformers BertConfig's
+# names; utils.gluon derives its own configuration from these with gluon_config).
+SMOKE_BERT = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
+                  intermediate_size=256, max_position_embeddings=512)
+
 # The default training settings, written once: both train_loops and the fine-tuning command's
 # options take their defaults from here (tests/test_training.py checks that they do).
 DEFAULTS = SimpleNamespace(
