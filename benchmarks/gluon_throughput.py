@@ -3,7 +3,7 @@
 Both train the same gluonnlp BERT configuration (dropout 0.1, the same initial weights) on
 the same NSMC-like reviews for one epoch on one CPU context, after an untimed warm-up run;
 the measure is real (non-padding) tokens per second of training.
-- book: ``utils.gluon.make_dataloader(shuffle=True)`` (FixedBucketSampler: batches of
+- book: ``utils.gluon.make_loader(shuffle=True)`` (FixedBucketSampler: batches of
   similar lengths, each padded to its own longest review) and ``utils.gluon.train_loop``:
   plain ``net.hybridize()`` (not ``static_alloc=True``, which measured slower with bucketed
   batches: see the comment in train_loop), BERTAdam with weight decay (none on LayerNorm and
@@ -72,12 +72,12 @@ def run(size="full", seed=0):
         return ug.BERTClassifier(ug.build_bert(bert_config, len(tokenizer), ctx), num_classes=2)
 
     pad = tokenizer.pad_token_id
-    book_loader = ug.make_dataloader(samples, batch_size, pad, shuffle=True)
-    valid_loader = ug.make_dataloader(samples[:batch_size], batch_size, pad)
-    ug.train_loop(fresh(), ug.make_dataloader(samples[:2 * batch_size], batch_size, pad, shuffle=True),
+    book_loader = ug.make_loader(samples, batch_size, pad, shuffle=True)
+    valid_loader = ug.make_loader(samples[:batch_size], batch_size, pad)
+    ug.train_loop(fresh(), ug.make_loader(samples[:2 * batch_size], batch_size, pad, shuffle=True),
                   valid_loader, epochs=1, lr=5e-5, ctx=ctx)                # warm-up, not timed
     seconds = {
-        "seed": train_seed(fresh(), ug.make_dataloader(samples, batch_size, pad, fixed_len=SEED_MAX_LEN), ctx),
+        "seed": train_seed(fresh(), ug.make_loader(samples, batch_size, pad, fixed_len=SEED_MAX_LEN), ctx),
         "book": ug.train_loop(fresh(), book_loader, valid_loader, epochs=1, lr=5e-5, ctx=ctx)["seconds"][-1],
     }
     per_second = {name: real_tokens / s for name, s in seconds.items()}

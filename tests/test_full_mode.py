@@ -106,7 +106,7 @@ GLUON_RUN = """
 
     def loader(frame, shuffle):
         samples = [(*transform((text,)), label) for text, label in zip(frame["text"], frame["label"])]
-        return G.make_dataloader(samples, 32, pad_id, shuffle=shuffle)
+        return G.make_loader(samples, 32, pad_id, shuffle=shuffle)
 
     net = G.BERTClassifier(bert)
     history = G.train_loop(net, loader(train, True), loader(test, False), epochs=1, lr=1e-3, ctx=ctx)

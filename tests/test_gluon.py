@@ -234,22 +234,22 @@ def test_full_mode_kobert_loads_the_converted_hf_checkpoint(tmp_path, monkeypatc
 
 def test_dataloader_pads_each_batch_to_its_longest_or_to_fixed_len():
     data = samples([3, 5, 9])
-    batches = list(G.make_dataloader(data, batch_size=2, pad_id=0))
+    batches = list(G.make_loader(data, batch_size=2, pad_id=0))
     assert [b[0].shape for b in batches] == [(2, 5), (1, 9)]
     token_ids, valid_length, segment_ids, labels = batches[0]
     assert valid_length.asnumpy().tolist() == [3, 5]
     assert token_ids.asnumpy()[0, 3:].tolist() == [0, 0] and segment_ids.shape == (2, 5)
     assert labels.asnumpy().tolist() == [0, 1]
-    fixed = list(G.make_dataloader(data, batch_size=2, pad_id=1, fixed_len=16))
+    fixed = list(G.make_loader(data, batch_size=2, pad_id=1, fixed_len=16))
     assert [b[0].shape for b in fixed] == [(2, 16), (1, 16)]
     assert fixed[1][0].asnumpy()[0, 9:].tolist() == [1] * 7
     with pytest.raises(ValueError, match="fixed_len=4"):
-        G.make_dataloader(data, batch_size=2, pad_id=0, fixed_len=4)
+        G.make_loader(data, batch_size=2, pad_id=0, fixed_len=4)
 
 
 def test_bucketing_keeps_every_sample_once_and_pads_per_batch():
     lengths = [3, 40, 4, 41, 5, 42, 6, 43]
-    batches = list(G.make_dataloader(samples(lengths), batch_size=2, pad_id=0, shuffle=True,
+    batches = list(G.make_loader(samples(lengths), batch_size=2, pad_id=0, shuffle=True,
                                      num_buckets=2))
     seen = sorted(int(v) for b in batches for v in b[1].asnumpy())
     assert seen == sorted(lengths)
@@ -269,12 +269,12 @@ def run(net, loader, valid, **options):
 
 def test_accumulating_two_batches_of_two_equals_one_batch_of_four():
     data = samples([4, 6, 5, 7, 8, 3], labels=[0, 1, 1, 0, 1, 0])
-    valid = G.make_dataloader(data, 6, 0)
+    valid = G.make_loader(data, 6, 0)
     start = weights(tiny_net())
 
     def trained(batch_size, accumulation_steps, subset):
         net = tiny_net()
-        run(net, G.make_dataloader(subset, batch_size, 0), valid, lr=1e-3,
+        run(net, G.make_loader(subset, batch_size, 0), valid, lr=1e-3,
             accumulation_steps=accumulation_steps)
         return weights(net)
 
@@ -298,7 +298,7 @@ def test_two_contexts_make_the_same_update_as_one_context_with_the_whole_batch(m
     # elsewhere; with an even split that mistake would only scale the gradient, which Adam
     # nearly ignores, but not the global norm that clipping computes (recorded here).
     data = samples([4, 9, 5, 12, 3, 7, 6], labels=[0, 1, 1, 0, 1, 0, 1])
-    loader = G.make_dataloader(data, 7, 0)
+    loader = G.make_loader(data, 7, 0)
     norms, grad_copies, clip = [], [], nlp.utils.clip_grad_global_norm
 
     def recording_clip(params, max_norm):  # train_loop calls it after allreduce_grads()
@@ -336,7 +336,7 @@ def test_evaluate_and_predict_on_two_contexts_agree_with_one():
     for weight in (net.bert.pooler.weight, net.classifier.weight):
         weight.set_data(weight.data() * 30)
     data = samples([4, 6, 5, 7, 8])
-    loader = G.make_dataloader(data, 2, 0)  # the last batch has 1 sample: fewer than contexts
+    loader = G.make_loader(data, 2, 0)  # the last batch has 1 sample: fewer than contexts
     net.collect_params().reset_ctx(TWO_CPUS)
     on_two = G.evaluate(net, loader, ctx=TWO_CPUS)
     assert on_two == pytest.approx(G.evaluate(net, loader, ctx=CPU), rel=1e-6)
@@ -351,7 +351,7 @@ def test_evaluate_and_predict_on_two_contexts_agree_with_one():
 
 def test_no_weight_decay_on_layer_norm_and_biases():
     net = tiny_net()
-    loader = G.make_dataloader(samples([4, 5]), 2, 0)
+    loader = G.make_loader(samples([4, 5]), 2, 0)
     run(net, loader, loader, weight_decay=0.01)
     params = net.collect_params()
     assert params[[n for n in params if n.endswith("layernorm0_gamma")][0]].wd_mult == 0
@@ -361,10 +361,10 @@ def test_no_weight_decay_on_layer_norm_and_biases():
 
 @pytest.mark.parametrize("use_checkpoint", [False, True])
 def test_early_stopping_restores_the_best_epoch(tmp_path, use_checkpoint):
-    train = G.make_dataloader(samples([4, 6, 5, 7], labels=[0, 1, 1, 0]), 2, 0)
+    train = G.make_loader(samples([4, 6, 5, 7], labels=[0, 1, 1, 0]), 2, 0)
     # the same input twice with opposite labels: validation accuracy is 0.5 whatever happens
     twin = samples([5])[0]
-    valid = G.make_dataloader([twin, (*twin[:3], 1 - twin[3])], 2, 0)
+    valid = G.make_loader([twin, (*twin[:3], 1 - twin[3])], 2, 0)
     one_epoch = tiny_net()
     run(one_epoch, train, valid, epochs=1)
     more = tiny_net()  # control: training on after epoch 1 moves the weights
@@ -395,7 +395,7 @@ def test_evaluate_weights_every_sample_equally():
     data = [(*s[:3], y) for s, y in zip(data, labels)]
     probs = [mx.nd.softmax(x).asnumpy()[0] for x in logits]
     expected_loss = np.mean([-np.log(p[y]) for p, y in zip(probs, labels)])
-    result = G.evaluate(net, G.make_dataloader(data, 2, 0), ctx=CPU)
+    result = G.evaluate(net, G.make_loader(data, 2, 0), ctx=CPU)
     assert result["n"] == 5
     assert result["accuracy"] == pytest.approx(0.8)
     assert result["loss"] == pytest.approx(expected_loss, abs=1e-5)
@@ -429,7 +429,7 @@ def test_predict_sentiment_checks_its_input_and_truncates():
 def test_more_than_two_classes():
     net = tiny_net(num_classes=3)
     data = samples([4, 5, 6], labels=[0, 1, 2])
-    history = run(net, G.make_dataloader(data, 2, 0), G.make_dataloader(data, 2, 0), epochs=1)
+    history = run(net, G.make_loader(data, 2, 0), G.make_loader(data, 2, 0), epochs=1)
     assert len(history["valid_acc"]) == 1
     label = G.predict_sentiment(net, tiny_tokenizer(), "fun", label_names=("a", "b", "c"), ctx=CPU)
     assert label.label in ("a", "b", "c")
@@ -456,7 +456,7 @@ def test_saved_classifier_gives_the_same_probabilities_in_a_fresh_process(tmp_pa
 
 
 def test_two_contexts_train_on_a_batch_with_fewer_samples_than_contexts():
-    loader = G.make_dataloader(samples([4, 9, 5], labels=[0, 1, 1]), 2, 0)  # batches of 2 and 1
+    loader = G.make_loader(samples([4, 9, 5], labels=[0, 1, 1]), 2, 0)  # batches of 2 and 1
     one, two = tiny_net(), tiny_net()
     run(one, loader, loader, lr=1e-3)
     run(two, loader, loader, lr=1e-3, ctx=TWO_CPUS)   # the second batch leaves cpu(1) without a sample
@@ -520,7 +520,7 @@ def test_load_tokenizer_full_mode_downloads_the_vocabulary_only(tmp_path, monkey
 
 def test_a_non_finite_loss_stops_training_with_the_place_and_cause():
     data = samples([4, 6, 5, 7], labels=[0, 1, 1, 0])
-    loader = G.make_dataloader(data, 2, 0)
+    loader = G.make_loader(data, 2, 0)
     plain, calls = mx.gluon.loss.SoftmaxCrossEntropyLoss(), []
 
     def loss_turning_bad(logits, labels):  # finite for epoch 1's two batches, NaN at epoch 2's first
@@ -547,11 +547,11 @@ def test_every_update_uses_the_mean_gradient_of_its_samples(monkeypatch):
 
     monkeypatch.setattr(nlp.utils, "clip_grad_global_norm", recording_clip)
     for batch_size, accumulation_steps, ctx in ((4, 1, CPU), (2, 2, CPU), (4, 1, TWO_CPUS), (2, 2, TWO_CPUS)):
-        run(tiny_net(), G.make_dataloader(data, batch_size, 0), G.make_dataloader(data, 4, 0),
+        run(tiny_net(), G.make_loader(data, batch_size, 0), G.make_loader(data, 4, 0),
             accumulation_steps=accumulation_steps, max_grad_norm=1e9, ctx=ctx)
 
     net = tiny_net()  # the same initial weights; the mean loss of all four samples, by hand
-    token_ids, valid_length, segment_ids, labels = (x.as_in_context(CPU) for x in next(iter(G.make_dataloader(data, 4, 0))))
+    token_ids, valid_length, segment_ids, labels = (x.as_in_context(CPU) for x in next(iter(G.make_loader(data, 4, 0))))
     with mx.autograd.record():
         loss = mx.gluon.loss.SoftmaxCrossEntropyLoss()(net(token_ids, segment_ids, valid_length), labels).mean()
     loss.backward()
@@ -603,3 +603,17 @@ def test_pytorch_smoke_bert_is_the_same_configuration():
     assert pytorch.SMOKE_BERT is training.SMOKE_BERT
     hf = BertConfig(vocab_size=100, **training.SMOKE_BERT).to_dict()
     assert G.gluon_config(hf) == G.SMOKE_BERT   # transformers' defaults fill in what gluon_config reads
+
+
+def test_predict_gives_every_class_probability_and_agrees_with_predict_sentiment():
+    net, tokenizer = tiny_net(num_classes=3), tiny_tokenizer()
+    texts = ["good", "bad plot", "the movie was long"]
+    names = ("none", "offensive", "hate")
+    table = G.predict(net, tokenizer, texts, label_names=names, batch_size=2, ctx=CPU)
+    assert list(table.columns) == ["text", "label", *names] and table["text"].tolist() == texts
+    np.testing.assert_allclose(table[list(names)].sum(axis=1), 1, rtol=1e-5)
+    for row, prediction in zip(table.itertuples(index=False),
+                               G.predict_sentiment(net, tokenizer, texts, label_names=names, ctx=CPU)):
+        assert row.label == prediction.label
+        assert getattr(row, prediction.label) == pytest.approx(prediction.probability, rel=1e-5)
+    assert len(G.predict(net, tokenizer, [], label_names=names, ctx=CPU)) == 0

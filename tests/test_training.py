@@ -131,8 +131,8 @@ def test_gluon_estimate_times_real_steps_and_leaves_the_model_as_it_was(capsys):
     lengths = rng.integers(3, 30, size=40)
     samples = [(rng.integers(5, 20, n).astype("int32"), np.float32(n), np.zeros(n, "int32"), i % 2)
                for i, n in enumerate(lengths)]
-    train = G.make_dataloader(samples, 8, 1)  # not shuffled: the same batches on every pass
-    valid, test = G.make_dataloader(samples[:16], 8, 1), G.make_dataloader(samples, 8, 1)
+    train = G.make_loader(samples, 8, 1)  # not shuffled: the same batches on every pass
+    valid, test = G.make_loader(samples[:16], 8, 1), G.make_loader(samples, 8, 1)
     before = {k: p.data().asnumpy().copy() for k, p in net.collect_params().items()}
 
     est = G.estimate_epoch_time(net, train, epochs=3, steps=2, valid_loader=valid, test_loader=test,

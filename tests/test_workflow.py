@@ -42,3 +42,21 @@ def test_workflow_builds_both_editions_and_deploys_them():
 
 def test_readme_gives_the_books_address():
     assert pages_address() in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_layout_tables_list_every_folder_and_module():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = [line.split("|")[1] for line in readme.splitlines() if line.startswith("| `")]
+    assert len(rows) % 2 == 0
+    korean, english = rows[: len(rows) // 2], rows[len(rows) // 2:]
+    assert korean == english   # the same rows in both languages
+    listed = " ".join(english)
+    ignored = {".git", ".gitignore", "README.md", ".venv", ".venv313", "_build", "runs", "__pycache__", ".pytest_cache"}
+    for entry in sorted(ROOT.iterdir()):
+        if entry.name in ignored or entry.name.startswith(".git") and entry.name != ".github":
+            continue
+        name = entry.name + ("/" if entry.is_dir() else "")
+        assert f"`{name}" in listed or (entry.name.startswith("requirements") and "`requirements*.txt`" in listed), name
+    for module in sorted((ROOT / "utils").glob("*.py")):
+        if module.name != "__init__.py":
+            assert f"`utils/{module.name}`" in listed, module.name

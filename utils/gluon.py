@@ -20,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 import utils.env  # noqa: F401  restores the numpy aliases MXNet 1.9.1 needs: import before mxnet
 import gluonnlp as nlp
@@ -326,7 +327,7 @@ class BERTClassifier(gluon.HybridBlock):
 
 # ----------------------------------------------------------------------------- batches
 
-def make_dataloader(samples, batch_size, pad_id, shuffle=False, fixed_len=None, num_buckets=10):
+def make_loader(samples, batch_size, pad_id, shuffle=False, fixed_len=None, num_buckets=10):
     """Batches ``(token_ids, valid_length, segment_ids, label)`` of ``(token_ids, valid_length,
     segment_ids, label)`` samples, as BERTSentenceTransform gives them plus a label.
 
@@ -608,9 +609,8 @@ def evaluate(net, loader, loss_fn=None, ctx=None):
 
 # ----------------------------------------------------------------------------- prediction
 
-def predict_sentiment(net, tokenizer, texts, label_names=("negative", "positive"), max_len=512,
-                      batch_size=32, ctx=None):
-    """The label name and its probability for one text (a Prediction) or a list of texts."""
+def _text_probabilities(net, tokenizer, texts, label_names, max_len, batch_size, ctx):
+    """Checked texts and label names, and the (texts, num_classes) probabilities, in input order."""
     texts, single = check_texts(texts)
     check_prediction_options(batch_size, max_len)
     label_names = check_label_names(label_names, net.num_classes)
@@ -618,20 +618,38 @@ def predict_sentiment(net, tokenizer, texts, label_names=("negative", "positive"
     if max_len > limit:
         raise ValueError(f"max_len={max_len}: this BERT reads 3 to {limit} tokens at a time.")
     if not texts:   # an empty list: an empty answer
-        return []
+        return texts, single, label_names, np.zeros((0, len(label_names)), dtype=np.float32)
     ctxs = _contexts(ctx)
     to_ids = nlp.data.BERTSentenceTransform(tokenizer, max_seq_length=max_len, pad=False, pair=False)
     samples = [(*to_ids((text,)), 0) for text in texts]  # longer texts are cut to max_len tokens
     pad_id = tokenizer.vocab[tokenizer.vocab.padding_token]
     probabilities = []
     with autograd.pause(train_mode=False):
-        for batch in make_dataloader(samples, batch_size, pad_id):
+        for batch in make_loader(samples, batch_size, pad_id):
             logits = [net(token_ids, segment_ids, valid_length)  # (B_c, C), in the batch's order
                       for token_ids, valid_length, segment_ids, _ in _split(batch, ctxs)]
             probabilities += [mx.nd.softmax(x, axis=-1).asnumpy() for x in logits]
-    probabilities = np.concatenate(probabilities)  # (N, C)
+    return texts, single, label_names, np.concatenate(probabilities)  # (texts, num_classes)
+
+
+def predict_sentiment(net, tokenizer, texts, label_names=("negative", "positive"), max_len=512,
+                      batch_size=32, ctx=None):
+    """The label name and its probability for one text (a Prediction) or a list of texts."""
+    texts, single, label_names, probabilities = _text_probabilities(
+        net, tokenizer, texts, label_names, max_len, batch_size, ctx)
     predictions = [Prediction(label_names[int(p.argmax())], float(p.max())) for p in probabilities]
     return predictions[0] if single else predictions
+
+
+def predict(net, tokenizer, texts, label_names, max_len=512, batch_size=32, ctx=None):
+    """A table with one row per text: the text, the predicted label and every class's probability,
+    as ``utils.pytorch.predict`` gives it. The same input checks as ``predict_sentiment``."""
+    texts, _, label_names, probabilities = _text_probabilities(
+        net, tokenizer, texts, label_names, max_len, batch_size, ctx)
+    table = pd.DataFrame(probabilities, columns=label_names)
+    table.insert(0, "label", [label_names[k] for k in probabilities.argmax(-1).tolist()])
+    table.insert(0, "text", texts)
+    return table
 
 
 # ----------------------------------------------------------------------------- saving
