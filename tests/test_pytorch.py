@@ -530,3 +530,14 @@ def test_full_mode_offline_names_the_model_the_cache_folder_and_how_to_place_it(
         assert f"Could not download the pretrained model {model_id}" in message
         assert str(tmp_path / "hub" / f"models--{model_id.replace('/', '--')}") in message
         assert f"hf download {model_id}" in message and "HF_HUB_OFFLINE=1" in message
+
+
+def test_encode_returns_one_type_whatever_the_tokenizer(bert_and_tokenizer, korean_classifier):
+    from utils.tokenization import TokenIds
+    texts = ["a fine movie", "dull", "the best film of the year by far"]
+    for tokenizer in (bert_and_tokenizer[1], korean_classifier[1]):
+        token_ids = ut.encode(tokenizer, texts, 6)
+        assert isinstance(token_ids, TokenIds) and len(token_ids) == 3
+        expected = tokenizer(texts, truncation=True, max_length=6)["input_ids"]
+        assert token_ids.tolist() == [list(ids) for ids in expected]
+        assert token_ids.lengths().tolist() == [len(ids) for ids in expected]

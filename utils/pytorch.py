@@ -107,14 +107,13 @@ def freeze_bert(model):
 # ---------------------------------------------------------------------------- batching
 
 def encode(tokenizer, texts, max_len):
-    """Token ids per text (``[CLS] ... [SEP]``), truncated to ``max_len``, not padded.
-
-    With KoBERT's tokenizer they come as a ``TokenIds``: the same ids in flat int32 arrays
-    (4 bytes a token instead of about 36 in a list of ints); ``token_ids[i]`` is still a list.
+    """Token ids per text (``[CLS] ... [SEP]``), truncated to ``max_len``, not padded, as a ``TokenIds``
+    whatever the tokenizer: flat int32 arrays (4 bytes a token instead of about 36 in a list of
+    ints); ``token_ids[i]`` is text ``i``'s ids as a list.
     """
     if isinstance(tokenizer, KoBertTokenizer):
         return tokenizer.encode_compact(texts, max_len)
-    return tokenizer(list(texts), truncation=True, max_length=max_len)["input_ids"]
+    return TokenIds.from_lists(tokenizer(list(texts), truncation=True, max_length=max_len)["input_ids"])
 
 
 def pad_batch(samples, pad_id, fixed_len=None):

@@ -171,6 +171,14 @@ class TokenIds(Sequence):
     def __init__(self, flat, offsets):
         self.flat, self.offsets = flat, offsets
 
+    @classmethod
+    def from_lists(cls, rows):
+        """The same ids from a list of lists (what a ``transformers`` tokenizer returns)."""
+        lengths = np.fromiter((len(row) for row in rows), dtype=np.int64, count=len(rows))
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        flat = np.fromiter((i for row in rows for i in row), dtype=np.int32, count=int(offsets[-1]))
+        return cls(flat, offsets)
+
     def __len__(self):
         return len(self.offsets) - 1
 
