@@ -299,3 +299,11 @@ def test_cased_wordpiece_keeps_case_and_hangul(tmp_path):
     tokens = tokenizer.tokenize("Marvel 영화 Café")
     assert tokens[0].startswith("M") and "영화" in tokens and "é" in "".join(tokens)
     assert "[UNK]" not in tokens
+
+
+def test_training_a_vocabulary_refuses_a_text_that_is_not_a_string(tmp_path):
+    from utils import tokenization
+    with pytest.raises(TypeError, match=r"texts\[1\] is float \(nan\), not a string.*NaN"):
+        tokenization.train_korean_sentencepiece(["좋은 영화", float("nan")], tmp_path)
+    with pytest.raises(ValueError, match="at least one non-empty string"):
+        tokenization.train_korean_sentencepiece(["", "   "], tmp_path)

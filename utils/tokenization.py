@@ -23,7 +23,14 @@ BERT_SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
 def _check_texts(texts):
-    texts = [t for t in texts if isinstance(t, str) and t.strip()]
+    """The texts to train a vocabulary on: every item must be a string (a TypeError names the
+    first that is not); blank ones carry no words and are left out."""
+    texts = list(texts)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"texts[{i}] is {type(text).__name__} ({text!r}), not a string. A column "
+                            f"read with missing values gives floats (NaN): drop or fill them first.")
+    texts = [text for text in texts if text.strip()]
     if not texts:
         raise ValueError("Training a tokenizer needs at least one non-empty string.")
     return texts
