@@ -258,8 +258,9 @@ def read_imdb(root, split):
                 f"IMDB folder not found: {directory}. Call utils.data.load_imdb('{split}') to "
                 f"download the data set, or unpack aclImdb_v1.tar.gz from {IMDB_URL} "
                 f"so that {root} holds train/ and test/.")
-        files = [p for p in directory.glob("*.txt") if IMDB_NAME.fullmatch(p.name)]
-        skipped += sorted(p for p in directory.iterdir() if p.suffix == ".txt" and p not in files)
+        files = []
+        for path in directory.glob("*.txt"):
+            (files if IMDB_NAME.fullmatch(path.name) else skipped).append(path)
         for path in sorted(files, key=lambda p: int(p.stem.split("_")[0])):
             try:
                 text = _BR.sub("\n", path.read_text(encoding="utf-8")).strip()
@@ -272,7 +273,7 @@ def read_imdb(root, split):
             labels.append(label)
     if skipped:
         print(f"read_imdb: skipped {len(skipped)} .txt files not named ID_RATING.txt "
-              f"(e.g. {skipped[0]}): IMDB review files are named like 123_8.txt.")
+              f"(e.g. {min(skipped)}): IMDB review files are named like 123_8.txt.")
     return _frame(texts, labels, empty, root / split, "read_imdb")
 
 

@@ -226,6 +226,11 @@ def mx_context():
     return mx.gpu(0) if mx.context.num_gpus() > 0 else mx.cpu()
 
 
+def one_line(error, limit=160):
+    """``TypeName: message`` of ``error`` on one line, cut to ``limit`` characters, for our own messages."""
+    return f"{type(error).__name__}: {' '.join(str(error).split())[:limit]}"
+
+
 def model_download_failed(model_id, error):
     """The error for a pretrained model full mode could not download: the model id, the cache
     folder it would be in, and how to put it there by hand (both frameworks use it)."""
@@ -234,7 +239,7 @@ def model_download_failed(model_id, error):
     folder = Path(constants.HF_HUB_CACHE) / f"models--{model_id.replace('/', '--')}"
     return ConnectionError(
         f"Could not download the pretrained model {model_id} from Hugging Face "
-        f"({type(error).__name__}: {' '.join(str(error).split())[:160]}). Without internet here: on a machine with internet "
+        f"({one_line(error)}). Without internet here: on a machine with internet "
         f"run `hf download {model_id}`, copy the folder it fills (models--{model_id.replace('/', '--')} in "
         f"its Hugging Face cache) to {folder}, and set HF_HUB_OFFLINE=1. Or set HF_ENDPOINT to a reachable "
         f"mirror, or run in smoke mode (BOOK_MODE=smoke), which downloads nothing.")

@@ -149,22 +149,33 @@ RUN_MARKER = "training.json"   # every run this command saves has it
 VALID_SHARE = 0.1              # of --train held out for validation when there is no --valid
 
 
+def folder_holds(save):
+    """What is in the ``--save`` folder: "nothing" (missing or empty), "a run" of this command, or "other files"."""
+    if not (save.is_dir() and any(save.iterdir())):
+        return "nothing"
+    return "a run" if (save / RUN_MARKER).is_file() else "other files"
+
+
 def check_save_folder(save, overwrite, error):
     """``--save`` must be new, or an earlier run of this command with ``--overwrite``; and writable."""
     if save.exists() and not save.is_dir():
         error(f"--save {save}: it is a file. Give a folder for the model.")
-    if save.is_dir() and any(save.iterdir()):
-        if not (save / RUN_MARKER).is_file():
-            error(f"--save {save}: the folder holds other files, not a run of this command "
-                  f"(no {RUN_MARKER}); it is left alone. Choose a new folder.")
-        if not overwrite:
-            error(f"--save {save}: it holds an earlier run. Add --overwrite to replace it once the "
-                  f"new run is complete, or choose a new folder.")
+    held = folder_holds(save)
+    if held == "other files":
+        error(f"--save {save}: the folder holds other files, not a run of this command "
+              f"(no {RUN_MARKER}); it is left alone. Choose a new folder.")
+    if held == "a run" and not overwrite:
+        error(f"--save {save}: it holds an earlier run. Add --overwrite to replace it once the "
+              f"new run is complete, or choose a new folder.")
     parent = save.resolve().parent
     while not parent.exists():
         parent = parent.parent
     if not os.access(parent, os.W_OK):
         error(f"--save {save}: {parent} is not writable. Choose a folder you can write to.")
+
+
+TSV_ROW_HINT = ("A text with a tab or line break inside breaks a TSV row: replace those characters "
+                "with spaces, or write the file as .csv.")
 
 
 def read_table(path, text_column, label_column, log=print):
@@ -174,9 +185,8 @@ def read_table(path, text_column, label_column, log=print):
         header, rows = read_rows(path, "data file", "Give the path of a .tsv, .txt or .csv file.",
                                  sep="," if csv_file else "\t", quoted=csv_file)
     except (OSError, ValueError) as error:
-        hint = ("" if csv_file else " A text with a tab or line break inside breaks a TSV row: replace "
-                "those characters with spaces, or write the file as .csv.")
-        raise SystemExit(f"error: {error}" + (hint if "fields" in str(error) else "")) from None
+        broken_row = "fields" in str(error) and not csv_file
+        raise SystemExit(f"error: {error}" + (f" {TSV_ROW_HINT}" if broken_row else "")) from None
     table = pd.DataFrame([fields for _, fields in rows], columns=header, dtype=str)
     for column, option in ((text_column, "--text-column"), (label_column, "--label-column")):
         if column not in table.columns:
@@ -184,12 +194,11 @@ def read_table(path, text_column, label_column, log=print):
                              f"{list(table.columns)}). Name the right one with {option}.")
     table = table.rename(columns={text_column: "text", label_column: "label"})[["text", "label"]]
     table["label"] = table["label"].str.strip()   # "1 " and "1" are one class, as read_nsmc reads them
-    no_label = table.index[table["label"].str.strip() == ""]
+    no_label = table.index[table["label"] == ""]
     if len(no_label):
         lines = ", ".join(str(rows[i][0]) for i in no_label[:5])
         raise SystemExit(f"error: {path} has {len(no_label)} rows without a label (lines {lines}...). "
-                         f"A text with a tab or line break inside breaks a TSV row: replace those "
-                         f"characters with spaces, or write the file as .csv.")
+                         f"{TSV_ROW_HINT}")
     empty = table["text"].str.strip() == ""
     if empty.any():
         log(f"{path}: dropped {int(empty.sum())} rows with an empty text")
@@ -241,9 +250,10 @@ def move_into_place(partial, save, overwrite):
     while this one trained is never lost."""
     def refuse(message):
         raise SystemExit(f"error: {message} This run is kept in {partial}; rename it yourself.")
-    if save.exists() and any(save.iterdir()):
-        if not (save / RUN_MARKER).is_file():
-            refuse(f"{save} now holds files that are not a run of this command.")
+    held = folder_holds(save)
+    if held == "other files":
+        refuse(f"{save} now holds files that are not a run of this command.")
+    if held == "a run":
         if not overwrite:
             refuse(f"another run was saved to {save} while this one trained.")
         previous = save.with_name(f".{save.name}.previous-{os.getpid()}")

@@ -20,7 +20,6 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 import utils.env  # noqa: F401  restores the numpy aliases MXNet 1.9.1 needs: import before mxnet
 import gluonnlp as nlp
@@ -29,9 +28,9 @@ from mxnet import autograd, gluon
 
 from utils import tokenization, training
 from utils.env import book_mode, in_book_lang, model_download_failed, mx_context, progress
-from utils.training import (DEFAULTS, EarlyStopping, Prediction, check_finite_loss, check_label_names,
-                            check_classifier_folder, check_prediction_options, check_texts, damaged,
-                            lr_factor, new_history)
+from utils.training import (DEFAULTS, EarlyStopping, Prediction, check_classifier_folder, check_finite_loss,
+                            check_label_names, check_prediction_options, check_texts, damaged, lr_factor,
+                            new_history, prediction_table)
 
 # Per language, the Hugging Face checkpoint the Gluon chapters convert: the same weights as
 # gluonnlp's model zoo had (bert_12_768_12 with book_corpus_wiki_en_uncased, kobert_news_wiki_ko_cased).
@@ -646,10 +645,7 @@ def predict(net, tokenizer, texts, label_names, max_len=512, batch_size=32, ctx=
     as ``utils.pytorch.predict`` gives it. The same input checks as ``predict_sentiment``."""
     texts, _, label_names, probabilities = _text_probabilities(
         net, tokenizer, texts, label_names, max_len, batch_size, ctx)
-    table = pd.DataFrame(probabilities, columns=label_names)
-    table.insert(0, "label", [label_names[k] for k in probabilities.argmax(-1).tolist()])
-    table.insert(0, "text", texts)
-    return table
+    return prediction_table(texts, label_names, probabilities)
 
 
 # ----------------------------------------------------------------------------- saving

@@ -21,9 +21,9 @@ from torch.utils.data import DataLoader, Sampler
 
 from utils.env import book_mode, model_download_failed, progress, torch_device
 from utils.tokenization import KoBertTokenizer, TokenIds
-from utils.training import (DEFAULTS, SMOKE_BERT, EarlyStopping, Prediction, check_finite_loss, check_label_names,
-                            check_classifier_folder, check_prediction_options, check_texts, damaged,
-                            lr_factor, new_history)
+from utils.training import (DEFAULTS, SMOKE_BERT, EarlyStopping, Prediction, check_classifier_folder,
+                            check_finite_loss, check_label_names, check_prediction_options, check_texts,
+                            damaged, lr_factor, new_history, prediction_table)
 
 MODEL_NAMES = {"en": "bert-base-uncased", "ko": "skt/kobert-base-v1"}
 
@@ -456,14 +456,19 @@ def _write_training_state(path, state):
     partial.replace(path)
 
 
+def _load_torch_file(path, **options):
+    """``torch.load`` onto the CPU; a file cut off while saving is a clear error naming it."""
+    try:
+        return torch.load(path, map_location="cpu", **options)
+    except (RuntimeError, EOFError, pickle.UnpicklingError) as error:
+        raise damaged(path, error) from None
+
+
 def _read_training_state(path, settings):
     if not Path(path).is_file():
         raise FileNotFoundError(f"resume_from={str(path)!r}: no such file. It is written by "
                                 f"train_loop(..., save_state=that_path).")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, pickle.UnpicklingError) as error:
-        raise damaged(path, error) from None
+    state = _load_torch_file(path, weights_only=True)
     changed = {k: (state["settings"].get(k), v) for k, v in settings.items() if state["settings"].get(k) != v}
     if changed:
         details = ", ".join(f"{k}: saved {old!r}, now {new!r}" for k, (old, new) in changed.items())
@@ -557,14 +562,9 @@ def predict(model, tokenizer, texts, label_names, max_len=512, batch_size=32, de
     (``table.style.format("{:.1%}", subset=label_names)`` shows them as percentages).
     The same input checks as ``predict_sentiment``.
     """
-    import pandas as pd
-
     texts, _, label_names, probabilities = _text_probabilities(
         model, tokenizer, texts, label_names, max_len, batch_size, device)
-    table = pd.DataFrame(probabilities.numpy(), columns=label_names)
-    table.insert(0, "label", [label_names[k] for k in probabilities.argmax(-1).tolist()])
-    table.insert(0, "text", texts)
-    return table
+    return prediction_table(texts, label_names, probabilities.numpy())
 
 
 def save_classifier(model, tokenizer, path):
@@ -589,11 +589,7 @@ def load_classifier(path, device=None):
     except ValueError as error:
         raise damaged(path / "classifier.json", error) from None
     model = BERTClassifier(BertModel(BertConfig.from_pretrained(path)), **head)
-    try:
-        weights = torch.load(path / "classifier.pt", map_location="cpu")
-    except (RuntimeError, EOFError, pickle.UnpicklingError) as error:
-        raise damaged(path / "classifier.pt", error) from None
-    model.load_state_dict(weights)
+    model.load_state_dict(_load_torch_file(path / "classifier.pt"))
     tokenizer_config = json.loads((path / "tokenizer" / "tokenizer_config.json").read_text())
     if tokenizer_config.get("tokenizer_class") == "KoBertTokenizer":
         tokenizer = KoBertTokenizer.from_pretrained(path / "tokenizer")

@@ -9,6 +9,8 @@ from collections import namedtuple
 from pathlib import Path
 from types import SimpleNamespace
 
+from utils.env import one_line
+
 Prediction = namedtuple("Prediction", ["label", "probability"])
 Prediction.__doc__ = "One text's predicted label name and the model's probability for it."
 
@@ -134,6 +136,17 @@ def check_prediction_options(batch_size, max_len):
                          f"the text, [SEP]); BERT reads up to 512.")
 
 
+def prediction_table(texts, label_names, probabilities):
+    """``predict``'s table in both frameworks: the text, the predicted label and every class's
+    probability (a numpy array of shape (texts, classes)), one row per text."""
+    import pandas as pd
+
+    table = pd.DataFrame(probabilities, columns=list(label_names))
+    table.insert(0, "label", [label_names[k] for k in probabilities.argmax(-1).tolist()])
+    table.insert(0, "text", texts)
+    return table
+
+
 # The files each framework's save_classifier writes, to tell a folder's framework and what it lacks.
 CLASSIFIER_FILES = {"utils.pytorch": ("config.json", "classifier.json", "classifier.pt"),
                     "utils.gluon": ("config.json", "vocab.json", "model.params")}
@@ -162,7 +175,7 @@ def check_classifier_folder(path, loader):
 
 def damaged(file, error):
     """The error for a saved file that exists but cannot be read (cut off, or not what it should be)."""
-    return ValueError(f"{file} is damaged and cannot be read ({type(error).__name__}: {' '.join(str(error).split())[:120]}). "
+    return ValueError(f"{file} is damaged and cannot be read ({one_line(error, 120)}). "
                       f"It was probably cut off while saving; save it again.")
 
 
