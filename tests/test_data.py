@@ -120,6 +120,16 @@ def test_read_imdb_errors(tmp_path):
         data.read_imdb(tmp_path / "nowhere", "test")
 
 
+def test_read_imdb_names_the_folder_mix_up(tmp_path):
+    root = make_imdb(tmp_path / "aclImdb")
+    with pytest.raises(FileNotFoundError, match=r"holds aclImdb/: give .*aclImdb instead"):
+        data.read_imdb(tmp_path, "train")                      # the folder above aclImdb
+    with pytest.raises(FileNotFoundError, match=r"one split's folder .* give its parent"):
+        data.read_imdb(root / "train", "train")                # aclImdb/train itself
+    with pytest.raises(FileNotFoundError, match=r"is a file; give the folder"):
+        data.read_imdb(root / "train" / "pos" / "0_9.txt", "train")
+
+
 def test_load_in_smoke_mode_reads_the_bundled_samples():
     nsmc = data.load_nsmc("test")
     imdb = data.load_imdb("test")

@@ -94,7 +94,9 @@ def test_torchrun_two_processes_match_one_process_with_the_same_global_batch(fil
 
     BERT's dropout is off, so the only differences left are floating-point sums taken in
     another order: the curves must agree within 1e-5. A run with another global batch
-    (8) shows that the tolerance separates the two cases.
+    (8) shows that the tolerance separates the two cases. The command trains with AdamW,
+    which hardly notices a gradient scaled by the number of processes; that scale is checked
+    with plain SGD in tests/test_pytorch.py (test_train_loop_and_evaluate_under_...).
     """
     common = ["--train", files / "train.tsv", "--valid", files / "valid.csv", "--text-column", "review",
               "--label-column", "sentiment", "--epochs", "3", "--max-length", "64", "--lr", "1e-3",

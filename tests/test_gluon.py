@@ -11,7 +11,7 @@ import gluonnlp as nlp
 import mxnet as mx
 
 from conftest import ROOT
-from utils.training import Prediction
+from utils.prediction import Prediction
 
 CPU = mx.cpu()
 TINY = dict(num_layers=1, units=8, hidden_size=16, num_heads=2, max_length=512,
@@ -586,11 +586,11 @@ def test_damaged_or_foreign_saved_folders_say_which_file_and_which_loader(tmp_pa
 
 
 def test_the_smoke_bert_is_one_configuration_in_both_frameworks():
-    """utils.gluon's SMOKE_BERT is derived from utils.training's, which utils.pytorch uses as it is."""
-    from utils import training
+    """utils.gluon's SMOKE_BERT is derived from utils.recipe's, which utils.pytorch uses as it is."""
+    from utils import recipe
     assert G.SMOKE_BERT == dict(num_layers=2, units=64, hidden_size=256, num_heads=2, max_length=512,
                                 token_type_vocab_size=2, dropout=0.1, layer_norm_eps=1e-12)
-    assert G.SMOKE_BERT == G.gluon_config(training.SMOKE_BERT)
+    assert G.SMOKE_BERT == G.gluon_config(recipe.SMOKE_BERT)
     bert = G.build_bert(G.SMOKE_BERT, 100, CPU)
     assert G.bert_config(bert) == G.SMOKE_BERT   # the model built has exactly this shape
 
@@ -599,9 +599,9 @@ def test_the_smoke_bert_is_one_configuration_in_both_frameworks():
 def test_pytorch_smoke_bert_is_the_same_configuration():
     from transformers import BertConfig
 
-    from utils import pytorch, training
-    assert pytorch.SMOKE_BERT is training.SMOKE_BERT
-    hf = BertConfig(vocab_size=100, **training.SMOKE_BERT).to_dict()
+    from utils import pytorch, recipe
+    assert pytorch.SMOKE_BERT is recipe.SMOKE_BERT
+    hf = BertConfig(vocab_size=100, **recipe.SMOKE_BERT).to_dict()
     assert G.gluon_config(hf) == G.SMOKE_BERT   # transformers' defaults fill in what gluon_config reads
 
 

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from utils import pytorch as ut
-from utils.training import Prediction
+from utils.prediction import Prediction
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 
@@ -413,18 +413,28 @@ def test_predict_probabilities_covers_the_loader_in_order(bert_and_tokenizer):
 
 # ---------------------------------------------------------------- DistributedDataParallel
 
+def _sgd_test_net():
+    torch.manual_seed(0)
+    return FeatureNet()
+
+
+def _sgd_run(net):
+    """train_loop's settings for the DDP test. Plain SGD, whose step is proportional to the
+    gradient: with Adam, a gradient scaled by the number of processes would go unnoticed."""
+    return dict(epochs=2, accumulation_steps=2, warmup_ratio=0.0, schedule="constant", max_grad_norm=1e9,
+                optimizer=torch.optim.SGD(net.parameters(), lr=0.5), device=torch.device("cpu"))
+
+
 def _ddp_worker(rank, world_size, port, out_dir):
     import torch.distributed as dist
     from torch.nn.parallel import DistributedDataParallel
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
                             world_size=world_size)
     features, labels = toy_data(10)
-    torch.manual_seed(0)
-    net = DistributedDataParallel(FeatureNet())
+    net = DistributedDataParallel(_sgd_test_net())
     train = ut.make_feature_loader(features, labels, 2, shuffle=True)
     valid = ut.make_feature_loader(features, labels, 4)
-    history = ut.train_loop(net, train, valid, epochs=2, lr=0.1, accumulation_steps=2,
-                            device=torch.device("cpu"))
+    history = ut.train_loop(net, train, valid, **_sgd_run(net))
     result = ut.evaluate(net, valid, device=torch.device("cpu"))
     torch.save({"weight": net.module.classifier.weight.detach(), "result": result,
                 "train_batches": len(train), "history": history}, f"{out_dir}/rank{rank}.pt")
@@ -438,7 +448,13 @@ def test_train_loop_and_evaluate_under_distributed_data_parallel(tmp_path):
         port = s.getsockname()[1]
     torch.multiprocessing.spawn(_ddp_worker, args=(2, port, str(tmp_path)), nprocs=2)
     ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=False) for r in (0, 1)]
-    assert torch.equal(ranks[0]["weight"], ranks[1]["weight"])  # gradients were averaged
+    assert torch.equal(ranks[0]["weight"], ranks[1]["weight"])  # both processes hold the same weights
+    net = _sgd_test_net()   # one process with the global batch (2 x 2) trains to the same weights
+    features, labels = toy_data(10)
+    ut.train_loop(net, ut.make_feature_loader(features, labels, 4, shuffle=True),
+                  ut.make_feature_loader(features, labels, 4), **_sgd_run(net))
+    assert torch.allclose(ranks[0]["weight"], net.classifier.weight.detach(), atol=1e-6)
+    assert not torch.allclose(_sgd_test_net().classifier.weight, net.classifier.weight)  # it trained
     assert ranks[0]["train_batches"] == ranks[1]["train_batches"] == 3  # global batches of 4: 4, 4, 2
     for rank in ranks:
         assert rank["result"]["n"] == 10  # each process saw half; the counts were summed

@@ -243,6 +243,18 @@ _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 IMDB_NAME = re.compile(r"\d+_\d+\.txt")   # ID_RATING.txt, e.g. 123_8.txt
 
 
+def _imdb_root_hint(root, split):
+    """What to do when ``root`` is not an aclImdb folder: the likely mix-up, else how to get one."""
+    if root.is_file():
+        return f"{root} is a file; give the folder that holds train/ and test/ (aclImdb)."
+    if (root / "aclImdb" / split).is_dir():
+        return f"{root} holds aclImdb/: give {root / 'aclImdb'} instead."
+    if (root / "pos").is_dir() and (root / "neg").is_dir():
+        return f"{root} is one split's folder (it holds pos/ and neg/): give its parent, {root.parent}."
+    return (f"Call utils.data.load_imdb('{split}') to download the data set, or unpack aclImdb_v1.tar.gz "
+            f"from {IMDB_URL} so that {root} holds train/ and test/.")
+
+
 def read_imdb(root, split):
     """Read ``root/split/{pos,neg}/ID_RATING.txt`` (aclImdb layout) into columns text, label.
 
@@ -254,10 +266,7 @@ def read_imdb(root, split):
     for folder, label in (("neg", 0), ("pos", 1)):
         directory = root / split / folder
         if not directory.is_dir():
-            raise FileNotFoundError(
-                f"IMDB folder not found: {directory}. Call utils.data.load_imdb('{split}') to "
-                f"download the data set, or unpack aclImdb_v1.tar.gz from {IMDB_URL} "
-                f"so that {root} holds train/ and test/.")
+            raise FileNotFoundError(f"IMDB folder not found: {directory}. " + _imdb_root_hint(root, split))
         files = []
         for path in directory.glob("*.txt"):
             (files if IMDB_NAME.fullmatch(path.name) else skipped).append(path)
@@ -514,3 +523,34 @@ def _fetch(url, part, dest):
         raise ConnectionError(
             f"The download of {url} stopped after {part.stat().st_size:,} of {total:,} bytes. What "
             f"arrived is kept in {part}; run again to resume (or to start over if the server cannot resume).")
+
+
+def stratified_folds(labels, n_folds=5, seed=42):
+    """``[(train_idx, valid_idx), ...]``: a stratified k-fold split of the TRAINING labels only.
+
+    Every sample is in exactly one validation fold and each fold keeps the class
+    proportions. Pass only training labels: the test set stays out of model selection.
+    """
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
+
+    labels = np.asarray(labels)
+    smallest = np.bincount(labels).min() if len(labels) else 0
+    if smallest < n_folds:
+        raise ValueError(f"n_folds={n_folds} needs at least {n_folds} samples of every class; "
+                         f"the rarest class has {smallest}. Use fewer folds or more data.")
+    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(labels)), labels))
+
+
+def stratified_subset(frame, n, seed=42, label="label"):
+    """``n`` rows of ``frame`` with its class proportions (all of it when ``n`` is None or >= its size).
+
+    The CPU plan of the Gluon chapters trains on such a sample of the training set; the
+    same ``seed`` gives the same rows.
+    """
+    if n is None or n >= len(frame):
+        return frame
+    from sklearn.model_selection import train_test_split
+
+    return train_test_split(frame, train_size=n, stratify=frame[label], random_state=seed)[0]

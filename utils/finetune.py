@@ -25,7 +25,7 @@ import pandas as pd
 
 from utils.data import read_rows
 from utils.env import book_mode, in_book_lang, not_a_result, set_seed, torch_device
-from utils.training import DEFAULTS, SCHEDULES
+from utils.recipe import DEFAULTS, SCHEDULES
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

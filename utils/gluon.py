@@ -2,8 +2,8 @@
 
 Reads top to bottom: the BERT encoder (``load_bert``, converted from a Hugging Face
 checkpoint by ``convert_hf_bert``), the classifier on top, batching, the training loop, evaluation, prediction, and saving. The learning-rate
-schedule, early stopping, the history and the input checks are shared with
-utils/pytorch.py and live in utils/training.py.
+schedule, early stopping and the history (utils/recipe.py), and the input and folder checks
+(utils/prediction.py) are shared with utils/pytorch.py.
 
 Every ``ctx`` argument takes one MXNet context or a list of them (e.g. ``[mx.gpu(0),
 mx.gpu(1)]``): data parallelism, where each context holds a copy of the parameters and
@@ -26,11 +26,11 @@ import gluonnlp as nlp
 import mxnet as mx
 from mxnet import autograd, gluon
 
-from utils import tokenization, training
+from utils import recipe, tokenization
 from utils.env import book_mode, in_book_lang, model_download_failed, mx_context, progress
-from utils.training import (DEFAULTS, EarlyStopping, Prediction, check_classifier_folder, check_finite_loss,
-                            check_label_names, check_prediction_options, check_texts, damaged, lr_factor,
-                            new_history, prediction_table)
+from utils.prediction import (Prediction, check_classifier_folder, check_label_names, check_prediction_options,
+                              check_texts, damaged, prediction_table)
+from utils.recipe import DEFAULTS, EarlyStopping, check_finite_loss, lr_factor, new_history
 
 # Per language, the Hugging Face checkpoint the Gluon chapters convert: the same weights as
 # gluonnlp's model zoo had (bert_12_768_12 with book_corpus_wiki_en_uncased, kobert_news_wiki_ko_cased).
@@ -48,7 +48,7 @@ def gluon_config(hf_config):
                 layer_norm_eps=hf_config.get("layer_norm_eps", 1e-12))
 
 
-SMOKE_BERT = gluon_config(training.SMOKE_BERT)   # the tiny BERT of smoke mode, as in utils.pytorch
+SMOKE_BERT = gluon_config(recipe.SMOKE_BERT)   # the tiny BERT of smoke mode, as in utils.pytorch
 
 SPECIAL_TOKENS = ("[UNK]", "[PAD]", "[CLS]", "[SEP]", "[MASK]")
 
@@ -396,13 +396,13 @@ def estimate_epoch_time(net, train_loader, *, epochs=1, steps=3, valid_loader=No
     gradients are left at zero, so ``net`` trains afterwards exactly as it would have.
     Times scale with padded tokens (batch size x width): seconds per timed token x the
     tokens of a whole epoch (every batch's shape is read from the loader; no model runs).
-    Prints the estimate in the book's language (``utils.training.describe_time_estimate``);
+    Prints the estimate in the book's language (``utils.timing.describe_time_estimate``);
     returns a dict of seconds: 'train_epoch', 'valid_epoch' (one validation pass, per
     epoch), 'test' (one pass over ``test_loader``) and 'total', plus what it rests on.
     """
     if steps < 1:
         raise ValueError(f"steps={steps}: time at least one batch.")
-    from utils.training import describe_time_estimate, project_time
+    from utils.timing import describe_time_estimate, project_time
 
     ctxs = _contexts(ctx)
     if set(net.collect_params().list_ctx()) != set(ctxs):
@@ -469,7 +469,7 @@ def train_loop(net, train_loader, valid_loader, *, epochs=DEFAULTS.epochs, lr=DE
                loss_fn=None, ctx=None, checkpoint=None, log_label=None):
     """Fine-tune ``net`` and return its history; ``net`` ends with the best epoch's weights.
 
-    BERTAdam with decoupled weight decay, the learning rate from ``utils.training.lr_factor``
+    BERTAdam with decoupled weight decay, the learning rate from ``utils.recipe.lr_factor``
     (warmup, then ``schedule``), gradients summed over ``accumulation_steps`` batches per
     update, global-norm clipping, and early stopping on validation accuracy.
     ``loss_fn(logits, labels)`` gives one loss per sample (default: softmax cross-entropy).

@@ -21,9 +21,9 @@ from torch.utils.data import DataLoader, Sampler
 
 from utils.env import book_mode, model_download_failed, progress, torch_device
 from utils.tokenization import KoBertTokenizer, TokenIds
-from utils.training import (DEFAULTS, SMOKE_BERT, EarlyStopping, Prediction, check_classifier_folder,
-                            check_finite_loss, check_label_names, check_prediction_options, check_texts,
-                            damaged, lr_factor, new_history, prediction_table)
+from utils.prediction import (Prediction, check_classifier_folder, check_label_names, check_prediction_options,
+                              check_texts, damaged, prediction_table)
+from utils.recipe import DEFAULTS, SMOKE_BERT, EarlyStopping, check_finite_loss, lr_factor, new_history
 
 MODEL_NAMES = {"en": "bert-base-uncased", "ko": "skt/kobert-base-v1"}
 

@@ -1,8 +1,10 @@
-"""utils.training: the schedule, early stopping, predict_sentiment's input checks, time estimates."""
+"""The parts both frameworks share: utils.recipe (defaults, schedule, early stopping), utils.prediction's
+input checks, utils.timing's time estimates and utils.data's folds."""
 import pytest
 
-from utils.training import (EarlyStopping, check_label_names, check_texts, describe_time_estimate,
-                            format_duration, lr_factor, project_time)
+from utils.prediction import check_label_names, check_texts
+from utils.recipe import EarlyStopping, lr_factor
+from utils.timing import describe_time_estimate, format_duration, project_time
 
 
 def test_warmup_rises_linearly_then_linear_decay_reaches_zero():
@@ -52,7 +54,7 @@ def test_check_label_names():
 def test_stratified_folds_cover_every_sample_once_and_keep_class_shares():
     import numpy as np
     from utils.data import load_korean_hate_speech
-    from utils.training import stratified_folds
+    from utils.data import stratified_folds
 
     labels = load_korean_hate_speech("train")["label"].to_numpy()
     folds = stratified_folds(labels, n_folds=5, seed=0)
@@ -72,7 +74,7 @@ def test_stratified_folds_cover_every_sample_once_and_keep_class_shares():
 
 def test_folds_index_training_rows_only_and_the_dev_set_stays_out_of_them():
     from utils.data import load_korean_hate_speech
-    from utils.training import stratified_folds
+    from utils.data import stratified_folds
 
     train, dev = load_korean_hate_speech("train"), load_korean_hate_speech("dev")
     folds = stratified_folds(train["label"], n_folds=5, seed=0)
@@ -159,7 +161,7 @@ def test_gluon_estimate_times_real_steps_and_leaves_the_model_as_it_was(capsys):
 
 def test_stratified_subset_keeps_class_shares_and_is_repeatable():
     import pandas as pd
-    from utils.training import stratified_subset
+    from utils.data import stratified_subset
 
     frame = pd.DataFrame({"text": [f"review {i}" for i in range(1_000)], "label": [0] * 700 + [1] * 300})
     part = stratified_subset(frame, 100)
@@ -170,12 +172,12 @@ def test_stratified_subset_keeps_class_shares_and_is_repeatable():
 
 @pytest.mark.torch
 def test_the_training_defaults_are_written_once():
-    """Both train_loops and the fine-tuning command take their defaults from utils.training.DEFAULTS."""
+    """Both train_loops and the fine-tuning command take their defaults from utils.recipe.DEFAULTS."""
     import inspect
 
     from utils import gluon, pytorch
     from utils.finetune import build_parser
-    from utils.training import DEFAULTS
+    from utils.recipe import DEFAULTS
 
     settings = vars(DEFAULTS)
     assert set(settings) == {"epochs", "lr", "head_lr", "weight_decay", "warmup_ratio", "schedule",
