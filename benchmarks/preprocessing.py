@@ -22,8 +22,9 @@ the peak. RSS sees everything (Python objects, numpy, SentencePiece's and MXNet'
 allocations), which ``tracemalloc`` would not. Where the counter cannot be reset, the peak
 since the process started (``ru_maxrss``) is used and ``memory_measure`` says so.
 
-The book tokenizes each distinct whitespace-separated chunk of a call once, so its speed
-depends on how often chunks repeat. Speed is therefore measured on two corpora of the same
+The book tokenizes a block of reviews whose whitespace-separated chunks mostly repeat through a
+cache (each distinct chunk once), and a block of mostly distinct chunks review by review (whole
+reviews in one SentencePiece call), so its speed depends on how often chunks repeat. Speed is therefore measured on two corpora of the same
 length profile that bracket real reviews: ``repetitive`` is made of the bundled sample's few
 thousand words (far more repetition than real NSMC), ``diverse`` appends random syllables so
 that almost every chunk is distinct (less repetition than real text). ``distinct_chunks``

@@ -157,14 +157,18 @@ def _random_texts(n, seed):
     return [text() for _ in range(n)]
 
 
-def test_same_ids_as_gluonnlp_on_random_strings(sp_model_file, ko_tokenizer):
-    """The chunk cache and the fast path for plain Hangul/ASCII change no id, whatever the text."""
+@pytest.mark.parametrize("distinct_share", [-1.0, 2.0], ids=["whole texts", "chunk cache"])
+def test_same_ids_as_gluonnlp_on_random_strings(sp_model_file, ko_tokenizer, monkeypatch, distinct_share):
+    """Both fast paths (whole plain texts in one SentencePiece call; the chunk cache, with its
+    regular expression for plain chunks) change no id, whatever the text."""
     import gluonnlp as nlp
     from utils.gluon import BERTSPTokenizer
 
+    monkeypatch.setattr(tokenization, "_CACHE_BELOW_DISTINCT_SHARE", distinct_share)  # forces one path
     vocab = nlp.vocab.BERTVocab.from_sentencepiece(str(sp_model_file), padding_token="[PAD]")
     gluon_tokenizer = BERTSPTokenizer(str(sp_model_file), vocab, lower=False)
     texts = _random_texts(400, seed=7) + ["a\x0bb 좋\x1c다 x\x85y", "ㅋㅋ\u2028ㅋ 최고\xa0최고", "ᄏ\u200bㅋ"]
+    texts += load_nsmc("train")["text"].tolist()[:200] + ["", " ", " 앞뒤  공백 ", "영화,,정말...(진짜)", "1+1=2!"]
     for max_len in (16, 512):
         single = nlp.data.BERTSentenceTransform(gluon_tokenizer, max_seq_length=max_len, pad=False, pair=False)
         expected = []
@@ -213,6 +217,16 @@ def test_plain_chunks_take_the_fast_path_with_the_same_words():
         assert not tokenization._PLAIN_CHUNK.fullmatch(chunk)
 
 
+def test_a_block_of_mostly_distinct_chunks_goes_text_by_text(ko_tokenizer, monkeypatch):
+    calls = []
+    monkeypatch.setattr(type(ko_tokenizer), "_text_rows", lambda self, texts: calls.append(len(texts)) or
+                        [b""] * len(texts))
+    list(ko_tokenizer._piece_id_rows(["영화 최고"] * 50))                    # one distinct chunk in 100
+    assert calls == []
+    list(ko_tokenizer._piece_id_rows([f"리뷰{i} 번호{i}" for i in range(50)]))  # every chunk distinct
+    assert calls == [50]
+
+
 def test_encode_compact_holds_the_same_ids_as_lists(ko_tokenizer, monkeypatch):
     texts = load_nsmc("train")["text"].tolist()[:300] + ["", "😀", "최고 " * 100]
     as_lists = ko_tokenizer(texts, max_length=24)["input_ids"]
@@ -228,6 +242,7 @@ def test_encode_compact_holds_the_same_ids_as_lists(ko_tokenizer, monkeypatch):
     with pytest.raises(TypeError, match="list of texts"):
         ko_tokenizer.encode_compact("한 문장")
     # a cache that fills up and is emptied between blocks changes nothing
+    monkeypatch.setattr(tokenization, "_CACHE_BELOW_DISTINCT_SHARE", 2.0)   # every block takes the cache
     monkeypatch.setattr(tokenization, "_MAX_CACHED_CHUNKS", 10)
     rows = ko_tokenizer._piece_id_rows(texts, block_size=7)
     assert [[2] + list(memoryview(row).cast("i"))[:22] + [3] for row in rows] == as_lists
