@@ -426,6 +426,19 @@ def test_predict_sentiment_checks_its_input_and_truncates():
         G.predict_sentiment(net, tokenizer, "good", max_len=1000, ctx=CPU)
 
 
+def test_predict_batches_texts_by_length_and_answers_in_the_input_order(monkeypatch):
+    net, tokenizer = tiny_net(), tiny_tokenizer()
+    texts = ["a long and rather slow movie about nothing " * (n % 5 + 1) for n in range(9)]
+    alone = [G.predict_sentiment(net, tokenizer, text, ctx=CPU).probability for text in texts]
+    widths = []
+    make_loader = G.make_loader
+    monkeypatch.setattr(G, "make_loader", lambda samples, *a, **k: widths.extend(
+        int(s[1]) for s in samples) or make_loader(samples, *a, **k))
+    together = [p.probability for p in G.predict_sentiment(net, tokenizer, texts, batch_size=2, ctx=CPU)]
+    assert together == pytest.approx(alone, abs=1e-5)       # each answer at its own text's place
+    assert widths == sorted(widths)                         # short texts first: little padding
+
+
 def test_more_than_two_classes():
     net = tiny_net(num_classes=3)
     data = samples([4, 5, 6], labels=[0, 1, 2])

@@ -265,6 +265,19 @@ def test_predict_one_text_or_a_list(classifier):
     assert len(many) == 3 and many[2] == pytest.approx(one)
 
 
+def test_predict_batches_texts_by_length_and_answers_in_the_input_order(classifier, monkeypatch):
+    model, tokenizer = classifier
+    texts = ["a long and rather slow film about nothing much at all " * (n % 5 + 1) for n in range(9)]
+    alone = [ut.predict_sentiment(model, tokenizer, text).probability for text in texts]
+    widths = []
+    pad_batch = ut.pad_batch
+    monkeypatch.setattr(ut, "pad_batch", lambda samples, *a, **k: widths.append(
+        max(len(ids) for ids, _ in samples)) or pad_batch(samples, *a, **k))
+    together = [p.probability for p in ut.predict_sentiment(model, tokenizer, texts, batch_size=2)]
+    assert together == pytest.approx(alone, abs=1e-5)       # each answer at its own text's place
+    assert widths == sorted(widths) and len(widths) == 5    # short texts first: little padding
+
+
 def test_predict_is_deterministic_and_leaves_training_mode_alone(classifier):
     model, tokenizer = classifier
     model.train()  # dropout 0.5: predictions would vary if predict forgot eval mode

@@ -157,14 +157,18 @@ def _random_texts(n, seed):
     return [text() for _ in range(n)]
 
 
-@pytest.mark.parametrize("distinct_share", [-1.0, 2.0], ids=["whole texts", "chunk cache"])
-def test_same_ids_as_gluonnlp_on_random_strings(sp_model_file, ko_tokenizer, monkeypatch, distinct_share):
+@pytest.mark.parametrize("distinct_share, model_drops_spaces", [(-1.0, True), (-1.0, False), (2.0, True)],
+                         ids=["whole texts", "whole texts, spaces collapsed by us", "chunk cache"])
+def test_same_ids_as_gluonnlp_on_random_strings(sp_model_file, ko_tokenizer, monkeypatch, distinct_share,
+                                                model_drops_spaces):
     """Both fast paths (whole plain texts in one SentencePiece call; the chunk cache, with its
     regular expression for plain chunks) change no id, whatever the text."""
     import gluonnlp as nlp
     from utils.gluon import BERTSPTokenizer
 
     monkeypatch.setattr(tokenization, "_CACHE_BELOW_DISTINCT_SHARE", distinct_share)  # forces one path
+    assert ko_tokenizer._drops_extra_spaces                # the probe, on a model trained as usual
+    monkeypatch.setattr(ko_tokenizer, "_drops_extra_spaces", model_drops_spaces)
     vocab = nlp.vocab.BERTVocab.from_sentencepiece(str(sp_model_file), padding_token="[PAD]")
     gluon_tokenizer = BERTSPTokenizer(str(sp_model_file), vocab, lower=False)
     texts = _random_texts(400, seed=7) + ["a\x0bb 좋\x1c다 x\x85y", "ㅋㅋ\u2028ㅋ 최고\xa0최고", "ᄏ\u200bㅋ"]

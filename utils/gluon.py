@@ -621,14 +621,17 @@ def _text_probabilities(net, tokenizer, texts, label_names, max_len, batch_size,
     ctxs = _contexts(ctx)
     to_ids = nlp.data.BERTSentenceTransform(tokenizer, max_seq_length=max_len, pad=False, pair=False)
     samples = [(*to_ids((text,)), 0) for text in texts]  # longer texts are cut to max_len tokens
+    by_length = np.argsort([int(valid_length) for _, valid_length, _, _ in samples], kind="stable")
     pad_id = tokenizer.vocab[tokenizer.vocab.padding_token]
     probabilities = []
-    with autograd.pause(train_mode=False):
-        for batch in make_loader(samples, batch_size, pad_id):
+    with autograd.pause(train_mode=False):   # neighbours in length share a batch: little padding
+        for batch in make_loader([samples[i] for i in by_length], batch_size, pad_id):
             logits = [net(token_ids, segment_ids, valid_length)  # (B_c, C), in the batch's order
                       for token_ids, valid_length, segment_ids, _ in _split(batch, ctxs)]
             probabilities += [mx.nd.softmax(x, axis=-1).asnumpy() for x in logits]
-    return texts, single, label_names, np.concatenate(probabilities)  # (texts, num_classes)
+    in_input_order = np.empty((len(texts), len(label_names)), dtype=np.float32)
+    in_input_order[by_length] = np.concatenate(probabilities)
+    return texts, single, label_names, in_input_order  # (texts, num_classes)
 
 
 def predict_sentiment(net, tokenizer, texts, label_names=("negative", "positive"), max_len=512,

@@ -14,6 +14,7 @@ import pickle
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
@@ -530,16 +531,18 @@ def _text_probabilities(model, tokenizer, texts, label_names, max_len, batch_siz
         return texts, single, label_names, torch.empty(0, len(label_names))
     max_len = min(max_len, model.bert.config.max_position_embeddings)
     device = device or next(model.parameters()).device
+    token_ids = encode(tokenizer, texts, max_len)                  # every text at once: 4 bytes a token
+    by_length = np.argsort(token_ids.lengths(), kind="stable")     # neighbours in length share a batch,
+    probabilities = torch.empty(len(texts), len(label_names))      # so batches carry little padding
     was_training = model.training
     model.eval()
-    probabilities = []
-    with torch.no_grad():
+    with torch.inference_mode():
         for start in range(0, len(texts), batch_size):
-            token_ids = encode(tokenizer, texts[start:start + batch_size], max_len)
-            batch = pad_batch([(ids, 0) for ids in token_ids], tokenizer.pad_token_id)
-            probabilities.append(model(**_step_inputs(batch, device)).float().softmax(-1).cpu())
+            rows = by_length[start:start + batch_size]
+            batch = pad_batch([(token_ids[i], 0) for i in rows], tokenizer.pad_token_id)
+            probabilities[torch.from_numpy(rows)] = model(**_step_inputs(batch, device)).float().softmax(-1).cpu()
     model.train(was_training)
-    return texts, single, label_names, torch.cat(probabilities)   # (texts, num_classes)
+    return texts, single, label_names, probabilities   # (texts, num_classes), in the input order
 
 
 def predict_sentiment(model, tokenizer, texts, label_names=("negative", "positive"), max_len=512,

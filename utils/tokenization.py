@@ -171,7 +171,7 @@ _MAX_CACHED_CHUNKS = 1 << 16   # per call; about 10 MB of cached ids at most
 # exactly BERT's words, giving the same ids as word by word. Done for a block of texts in one
 # call, this beats the chunk cache unless chunks repeat a lot: measured on 2 cores, the cache
 # costs about 4 us per distinct chunk and this about 1 us per chunk, so the cache is used
-# when fewer than a fifth of a block's chunks are distinct (judged on its first 512 texts).
+# when fewer than a fifth of a block's chunks are distinct.
 _PLAIN_TEXT = re.compile(r"[0-9A-Za-z\uac00-\ud7a3\u3131-\u3163!-/:-@\[-`{-~ ]*")
 _ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 _CACHE_BELOW_DISTINCT_SHARE = 0.2
@@ -250,6 +250,8 @@ class KoBertTokenizer:
                              f"as KoBERT does (found {ids}).")
         self.unk_token_id, self.pad_token_id, self.cls_token_id, self.sep_token_id, self.mask_token_id = ids
         self.unk_token, self.pad_token, self.cls_token, self.sep_token, self.mask_token = KOBERT_SPECIAL_TOKENS
+        # Most models drop extra and outer spaces themselves (SentencePiece's default normalisation)
+        self._drops_extra_spaces = self.sp.encode(" 가  a ") == self.sp.encode("가 a")
 
     @classmethod
     def from_pretrained(cls, name_or_folder="skt/kobert-base-v1"):
@@ -326,8 +328,8 @@ class KoBertTokenizer:
         cache = {}
         for start in range(0, len(texts), block_size):
             block = texts[start:start + block_size]
-            sample = [chunk for text in block[:512] for chunk in text.split()]
-            if len(set(sample)) > _CACHE_BELOW_DISTINCT_SHARE * len(sample):
+            chunks = " ".join(block).split()
+            if len(set(chunks)) > _CACHE_BELOW_DISTINCT_SHARE * len(chunks):
                 yield from self._text_rows(block)
                 continue
             chunks_per_text = [self._chunks(text) for text in block]
@@ -351,8 +353,13 @@ class KoBertTokenizer:
         SentencePiece call; the others word by word, in another."""
         plain = [i for i, text in enumerate(texts) if _PLAIN_TEXT.fullmatch(text)]
         spaced = unicodedata.normalize("NFD", _ASCII_PUNCTUATION.sub(r" \1 ", "\n".join(texts[i] for i in plain)))
-        strings = [" ".join(line.split()) for line in spaced.split("\n")]   # BERT's words, one space apart
-        rows = dict(zip(plain, (array("i", ids).tobytes() for ids in self._encode_words(strings))))
+        strings = spaced.split("\n")                  # BERT's words, apart by one space or more
+        if not self._drops_extra_spaces:
+            strings = [" ".join(string.split()) for string in strings]
+        rows = [array("i", ids).tobytes() for ids in self._encode_words(strings)]
+        if len(plain) == len(texts):                  # the usual case
+            return rows
+        rows = dict(zip(plain, rows))
         others = [i for i in range(len(texts)) if i not in rows]
         word_lists = []
         for i in others:
