@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks import gluon_throughput, gpu_throughput, preprocessing, pytorch_throughput
+from benchmarks import gluon_throughput, gpu_throughput, prediction, preprocessing, pytorch_throughput
 
 HERE = Path(__file__).resolve().parent
 GPU_EPOCH_TARGET_SECONDS = 90   # on an H100-class GPU
@@ -49,6 +49,24 @@ def rows(results):
                       f"(seed: {gpu['epoch_seconds']['seed']:.0f} s, {gpu['speedup']:.1f}x slower)",
                       f"{gpu['epoch_seconds']['book']:.0f} s", f"< {GPU_EPOCH_TARGET_SECONDS} s on an H100-class GPU",
                       gpu["epoch_seconds"]["book"] < GPU_EPOCH_TARGET_SECONDS))
+    return table + prediction_rows(results["prediction"])
+
+
+def prediction_rows(pred):
+    """Benchmark 5's rows: per length profile, the book's speed over the pipeline's, then what int8 changes."""
+    table = []
+    for profile in ("IMDB-like", "NSMC-like"):
+        run_ = pred[profile]
+        where = f"5. Prediction, {pred['texts']} {profile} texts (mean {run_['mean_tokens']:.0f} tokens)"
+        same = "same labels" if run_["book_labels_equal_pipeline"] else "**labels differ**"
+        table.append((f"{where}: book / pipeline ({same})", f"{run_['speedup']['book']:.2f}x", ">= 1.5x",
+                      run_["speedup"]["book"] >= 1.5 and run_["book_labels_equal_pipeline"]))
+        table.append((f"{where}: book int8 / pipeline ({run_['int8_labels_changed']} labels changed by int8)",
+                      f"{run_['speedup']['book, int8']:.2f}x", ">= 3x", run_["speedup"]["book, int8"] >= 3))
+    int8 = pred["int8_vs_fp32"]
+    table.append((f"5. int8 vs fp32 on the sample's {int8['texts']} test reviews: labels changed "
+                  f"(largest probability change {int8['largest_probability_change']:.3f})",
+                  str(int8["labels_changed"]), "0", int8["labels_changed"] == 0))
     return table
 
 
@@ -66,7 +84,12 @@ def report(results):
               "(each distinct word once), and a block of mostly distinct words review by review, whole reviews "
               "in one SentencePiece call, so its speed depends on how often words repeat: the repetitive corpus "
               "repeats the bundled sample's few thousand words (more than real reviews do), the diverse one "
-              "makes almost every word distinct (less than real text). Real NSMC lies between the two rows."]
+              "makes almost every word distinct (less than real text). Real NSMC lies between the two rows.", "",
+              "Benchmark 5 runs one small random-weight classifier (benchmark 1's size) three ways: transformers' "
+              "text-classification pipeline with its defaults (one text at a time), the book's predict_sentiment "
+              "(length-sorted batches), and the same on int8 dynamic quantization. Random weights give answers "
+              "with small margins, so int8's label changes here are a strict check; its effect on a trained "
+              "model's accuracy is not measured here (no pretrained model on this machine)."]
     if not gpu:
         lines += ["", "Not measured: 4 (BERT-base on a GPU; this machine has none). Run this command on a GPU "
                   "machine to measure it."]
@@ -85,6 +108,7 @@ def main(argv=None):
                "pytorch_throughput": pytorch_throughput.run(args.size),
                "gluon_throughput": gluon_throughput.run(args.size),
                "preprocessing": preprocessing.run(args.size),
+               "prediction": prediction.run(args.size),
                "gpu_throughput": gpu_throughput.run(args.size)
                if torch.cuda.is_available() or args.size == "small" else None}
     args.out.write_text(report(results), encoding="utf-8")

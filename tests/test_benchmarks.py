@@ -38,7 +38,8 @@ def test_benchmark_command_writes_every_measure(tmp_path):
     throughput, gluon, prep = (results[k] for k in ("pytorch_throughput", "gluon_throughput", "preprocessing"))
     text = (tmp_path / "results.md").read_text()
     for name in ("PyTorch fine-tuning (CPU): book / seed", "padding-free limit", "Gluon fine-tuning (CPU): book / seed",
-                 "Preprocessing speed", "Peak memory", "4. BERT-base, one NSMC epoch", "not a GPU measurement"):
+                 "Preprocessing speed", "Peak memory", "4. BERT-base, one NSMC epoch", "not a GPU measurement",
+                 "5. Prediction, 60 IMDB-like texts", "5. Prediction, 60 NSMC-like texts", "5. int8 vs fp32 on the sample"):
         assert name in text
     assert json.loads((tmp_path / "results.json").read_text()) == json.loads(json.dumps(results, default=str))
     gpu = results["gpu_throughput"]
@@ -49,3 +50,8 @@ def test_benchmark_command_writes_every_measure(tmp_path):
     assert gluon["book_vs_seed"] > 0 and gluon["real_tokens"] == throughput["real_tokens"]
     assert set(prep["speedup"]) == {"repetitive", "diverse"} and prep["memory_ratio"] > 0
     assert prep["distinct_chunks"]["diverse"] > 0.8 and prep["distinct_chunks"]["repetitive"] < 0.6
+    pred = results["prediction"]
+    for profile in ("IMDB-like", "NSMC-like"):
+        assert pred[profile]["book_labels_equal_pipeline"]          # the same model answers the same
+        assert set(pred[profile]["texts_per_second"]) == {"pipeline", "book", "book, int8"}
+    assert pred["IMDB-like"]["mean_tokens"] > 3 * pred["NSMC-like"]["mean_tokens"]
