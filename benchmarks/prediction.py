@@ -55,10 +55,10 @@ def nsmc_lengths(texts, seed=0):
     return [text[:n].rsplit(" ", 1)[0] or text.split()[0] for text, n in zip(texts, lengths)]
 
 
-def _timed(predict, texts):
-    predict(texts[:8])                                   # warm-up
+def _timed(labels_of, texts):
+    labels_of(texts[:8])                                 # warm-up
     started = time.perf_counter()
-    labels = predict(texts)
+    labels = labels_of(texts)
     return len(texts) / (time.perf_counter() - started), labels
 
 
@@ -80,7 +80,7 @@ def run(size="full", seed=0):
     }
     result = {"texts": n_texts, "batch_size": batch_size, "max_len": MAX_LEN, "threads": torch.get_num_threads()}
     for profile, texts in (("IMDB-like", reviews), ("NSMC-like", nsmc_lengths(reviews, seed))):
-        timed = {name: _timed(predict, texts) for name, predict in ways.items()}
+        timed = {name: _timed(labels_of, texts) for name, labels_of in ways.items()}
         speeds = {name: speed for name, (speed, _) in timed.items()}
         result[profile] = {
             "mean_tokens": float(np.mean(encode(tokenizer, texts, MAX_LEN).lengths())),

@@ -24,8 +24,8 @@ since the process started (``ru_maxrss``) is used and ``memory_measure`` says so
 
 The book tokenizes a block of reviews whose whitespace-separated chunks mostly repeat through a
 cache (each distinct chunk once), and a block of mostly distinct chunks review by review (whole
-reviews in one SentencePiece call), so its speed depends on how often chunks repeat. Speed is therefore measured on two corpora of the same
-length profile that bracket real reviews: ``repetitive`` is made of the bundled sample's few
+reviews in one SentencePiece call), so its speed depends on how often chunks repeat. Speed is
+therefore measured on two corpora of the same length profile that bracket real reviews: ``repetitive`` is made of the bundled sample's few
 thousand words (far more repetition than real NSMC), ``diverse`` appends random syllables so
 that almost every chunk is distinct (less repetition than real text). ``distinct_chunks``
 gives each one's share of distinct chunks. Real NSMC lies between the two; it is not

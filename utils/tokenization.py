@@ -151,9 +151,10 @@ def bert_basic_words(text):
 # BERT's normalisation changes each character on its own (NFD's reordering of combining marks
 # never crosses a space), then words are cut at whitespace and punctuation, and SentencePiece
 # sees one word at a time. Reviews repeat their chunks ("영화", "진짜", "ㅋㅋ"), so where a block
-# of texts repeats them often, each distinct chunk is encoded once per call. This holds wherever str.split() cuts and BERT cuts too, which
-# is every whitespace character except these control characters, which BERT deletes (joining
-# what is on both sides): a text with one of them is encoded whole.
+# of texts repeats them often, each distinct chunk is encoded once per call. This holds wherever
+# str.split() cuts and BERT cuts too, which is every whitespace character except these control
+# characters, which BERT deletes (joining what is on both sides): a text with one of them is
+# encoded whole.
 _SPLIT_BUT_DELETED_BY_BERT = re.compile("[\x0b\x0c\x1c-\x1f\x85]")
 
 # A chunk of only these characters (ASCII letters, digits and punctuation, Hangul syllables,
@@ -162,8 +163,10 @@ _SPLIT_BUT_DELETED_BY_BERT = re.compile("[\x0b\x0c\x1c-\x1f\x85]")
 # mark (every ASCII punctuation mark is BERT punctuation). So its words are found with a regular
 # expression, several times faster than ``bert_basic_words``'s loop over characters. Any other
 # chunk (emoji, accents, CJK, other punctuation, ...) takes the general path.
-_PLAIN_CHUNK = re.compile(r"[0-9A-Za-z\uac00-\ud7a3\u3131-\u3163!-/:-@\[-`{-~]+")
-_PLAIN_WORD = re.compile(r"[0-9A-Za-z\uac00-\ud7a3\u3131-\u3163]+|[!-/:-@\[-`{-~]")
+_WORD_CHARS = r"0-9A-Za-z\uac00-\ud7a3\u3131-\u3163"
+_ASCII_PUNCTUATION_CHARS = r"!-/:-@\[-`{-~"
+_PLAIN_CHUNK = re.compile(f"[{_WORD_CHARS}{_ASCII_PUNCTUATION_CHARS}]+")
+_PLAIN_WORD = re.compile(f"[{_WORD_CHARS}]+|[{_ASCII_PUNCTUATION_CHARS}]")
 _MAX_CACHED_CHUNKS = 1 << 16   # per call; about 10 MB of cached ids at most
 
 # A whole text of plain characters and single spaces is one string for SentencePiece: put spaces
@@ -172,8 +175,8 @@ _MAX_CACHED_CHUNKS = 1 << 16   # per call; about 10 MB of cached ids at most
 # call, this beats the chunk cache unless chunks repeat a lot: measured on 2 cores, the cache
 # costs about 4 us per distinct chunk and this about 1 us per chunk, so the cache is used
 # when fewer than a fifth of a block's chunks are distinct.
-_PLAIN_TEXT = re.compile(r"[0-9A-Za-z\uac00-\ud7a3\u3131-\u3163!-/:-@\[-`{-~ ]*")
-_ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+_PLAIN_TEXT = re.compile(f"[{_WORD_CHARS}{_ASCII_PUNCTUATION_CHARS} ]*")
+_ASCII_PUNCTUATION = re.compile(f"([{_ASCII_PUNCTUATION_CHARS}])")
 _CACHE_BELOW_DISTINCT_SHARE = 0.2
 
 
@@ -361,13 +364,15 @@ class KoBertTokenizer:
             return rows
         rows = dict(zip(plain, rows))
         others = [i for i in range(len(texts)) if i not in rows]
-        word_lists = []
-        for i in others:
-            chunks = self._chunks(texts[i])
-            word_lists.append(self._words(texts[i]) if chunks is None else
-                              [word for chunk in chunks for word in self._words_of_chunk(chunk)])
-        rows.update(zip(others, self._encode_word_lists(word_lists)))
+        rows.update(zip(others, self._encode_word_lists([self._text_words(texts[i]) for i in others])))
         return [rows[i] for i in range(len(texts))]
+
+    def _text_words(self, text):
+        """BERT's words of ``text``, chunk by chunk where that is exact (see ``_chunks``)."""
+        chunks = self._chunks(text)
+        if chunks is None:
+            return self._words(text)
+        return [word for chunk in chunks for word in self._words_of_chunk(chunk)]
 
     def _piece_ids(self, texts):
         """Piece ids (a list, without [CLS]/[SEP]) per text, one text after another."""
