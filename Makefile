@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)
 
 .PHONY: book test notebooks clean
 
-$(VENV)/.installed: requirements.txt requirements-gluon.txt requirements-book.txt
+$(VENV)/.installed: requirements.txt requirements-pytorch.txt requirements-gluon.txt requirements-book.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-book.txt

@@ -6,18 +6,22 @@ One classifier, three ways to run it over the same texts:
 - book: ``utils.pytorch.predict_sentiment`` (length-sorted batches with dynamic padding,
   ``torch.inference_mode``);
 - book, int8: the same call on a copy whose linear layers are quantized to int8 on the fly
-  (``torch.ao.quantization.quantize_dynamic``), a faster runtime on a CPU.
+  (``torch.ao.quantization.quantize_dynamic``);
+- book, bf16: the same call on a copy cast to bfloat16, fast on CPUs with bf16 matrix units
+  (Intel AMX or AVX512-BF16, named in the results) and slow elsewhere.
 
 The classifier is a BERT of benchmark 1's size (4 layers, 256 wide) with the smoke English
 vocabulary and random weights: speed depends on the size, not on what the weights learned (a
 random BERT cannot learn the bundled sample's 220 reviews, so no accuracy is measured here).
-The book's labels must equal the pipeline's; int8's effect is stated as the number of labels it
-changes and the largest change of a probability. Two length profiles: IMDB-like (the sample's
+The book's labels must equal the pipeline's; int8's and bf16's effect is stated, on the bundled
+sample's distinct reviews, as the labels each changes (a bound on the change of any accuracy:
+changed / reviews) and the largest change of a probability. Two length profiles: IMDB-like (the sample's
 test reviews, cut at ``MAX_LEN`` tokens) and NSMC-like (the same reviews cut to NSMC's lengths,
 mean about 35 characters).
 """
 import copy
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -30,10 +34,11 @@ from utils.tokenization import sample_english_vocab
 
 MAX_LEN = 256
 SIZES = {  # texts per profile (the sample's reviews repeated), batch size, BERT
-    "small": (60, 8, dict(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)),
-    "full": (600, 8, dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=4, intermediate_size=1024)),
+    "small": (60, 16, dict(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)),
+    "full": (600, 16, dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=4, intermediate_size=1024)),
 }
 LABELS = ("negative", "positive")
+FASTER = ("book, int8", "book, bf16")   # the faster runtimes, each checked against the book's fp32 labels
 
 
 def classifier(config, seed=0):
@@ -62,34 +67,43 @@ def _timed(labels_of, texts):
     return len(texts) / (time.perf_counter() - started), labels
 
 
+def bf16_matrix_units():
+    """The CPU's bf16 matrix instructions as /proc/cpuinfo names them (empty where there are none)."""
+    cpuinfo = Path("/proc/cpuinfo")
+    flags = set(cpuinfo.read_text().split()) if cpuinfo.is_file() else set()
+    return sorted(flags & {"amx_bf16", "avx512_bf16"})
+
+
 def run(size="full", seed=0):
     n_texts, batch_size, config = SIZES[size]
     from transformers import pipeline
 
     hf, book, tokenizer = classifier(config, seed)
-    int8 = torch.ao.quantization.quantize_dynamic(copy.deepcopy(book), {nn.Linear}, dtype=torch.qint8)
+    models = {"book": book,
+              "book, int8": torch.ao.quantization.quantize_dynamic(copy.deepcopy(book), {nn.Linear}, dtype=torch.qint8),
+              "book, bf16": copy.deepcopy(book).to(torch.bfloat16)}
     pipe = pipeline("text-classification", model=hf, tokenizer=tokenizer, device=-1)
     test = read_imdb(SAMPLE_DIR / "aclImdb", "test")
     reviews = (test["text"].tolist() * (n_texts // len(test) + 1))[:n_texts]
-    ways = {
-        "pipeline": lambda texts: [r["label"] for r in pipe(texts, truncation=True, max_length=MAX_LEN)],
-        "book": lambda texts: [p.label for p in predict_sentiment(book, tokenizer, texts, LABELS, MAX_LEN,
-                                                                  batch_size, torch.device("cpu"))],
-        "book, int8": lambda texts: [p.label for p in predict_sentiment(int8, tokenizer, texts, LABELS, MAX_LEN,
-                                                                        batch_size, torch.device("cpu"))],
-    }
-    result = {"texts": n_texts, "batch_size": batch_size, "max_len": MAX_LEN, "threads": torch.get_num_threads()}
+    ways = {"pipeline": lambda texts: [r["label"] for r in pipe(texts, truncation=True, max_length=MAX_LEN)]}
+    ways.update({name: lambda texts, model=model: [p.label for p in predict_sentiment(
+        model, tokenizer, texts, LABELS, MAX_LEN, batch_size, torch.device("cpu"))] for name, model in models.items()})
+    result = {"texts": n_texts, "batch_size": batch_size, "max_len": MAX_LEN, "threads": torch.get_num_threads(),
+              "cpu_bf16_units": bf16_matrix_units()}
     for profile, texts in (("IMDB-like", reviews), ("NSMC-like", nsmc_lengths(reviews, seed))):
         timed = {name: _timed(labels_of, texts) for name, labels_of in ways.items()}
         speeds = {name: speed for name, (speed, _) in timed.items()}
         result[profile] = {
             "mean_tokens": float(np.mean(encode(tokenizer, texts, MAX_LEN).lengths())),
             "texts_per_second": speeds,
-            "speedup": {name: speeds[name] / speeds["pipeline"] for name in ("book", "book, int8")},
+            "speedup": {name: speeds[name] / speeds["pipeline"] for name in models},
             "book_labels_equal_pipeline": timed["book"][1] == timed["pipeline"][1],
-            "int8_labels_changed": sum(a != b for a, b in zip(timed["book, int8"][1], timed["book"][1]))}
-    texts = test["text"].tolist()
-    fp32, quantized = (predict(m, tokenizer, texts, LABELS, MAX_LEN)[list(LABELS)].to_numpy() for m in (book, int8))
-    result["int8_vs_fp32"] = {"texts": len(texts), "labels_changed": int((fp32.argmax(1) != quantized.argmax(1)).sum()),
-                              "largest_probability_change": float(np.abs(fp32 - quantized).max())}
+            "labels_changed": {name: sum(a != b for a, b in zip(timed[name][1], timed["book"][1])) for name in FASTER}}
+    texts = sorted(set(test["text"]) | set(read_imdb(SAMPLE_DIR / "aclImdb", "train")["text"]))
+    probabilities = {name: predict(model, tokenizer, texts, LABELS, MAX_LEN)[list(LABELS)].to_numpy()
+                     for name, model in models.items()}
+    result["vs_fp32"] = {name: {"texts": len(texts),
+                                "labels_changed": int((probabilities[name].argmax(1) != probabilities["book"].argmax(1)).sum()),
+                                "largest_probability_change": float(np.abs(probabilities[name] - probabilities["book"]).max())}
+                         for name in FASTER}
     return result

@@ -39,7 +39,8 @@ def test_benchmark_command_writes_every_measure(tmp_path):
     text = (tmp_path / "results.md").read_text()
     for name in ("PyTorch fine-tuning (CPU): book / seed", "padding-free limit", "Gluon fine-tuning (CPU): book / seed",
                  "Preprocessing speed", "Peak memory", "4. BERT-base, one NSMC epoch", "not a GPU measurement",
-                 "5. Prediction, 60 IMDB-like texts", "5. Prediction, 60 NSMC-like texts", "5. int8 vs fp32 on the sample"):
+                 "5. Prediction, 60 IMDB-like texts", "5. Prediction, 60 NSMC-like texts", "5. int8 vs fp32 on the sample",
+                 "5. bf16 vs fp32 on the sample", "book bf16 / pipeline"):
         assert name in text
     assert json.loads((tmp_path / "results.json").read_text()) == json.loads(json.dumps(results, default=str))
     gpu = results["gpu_throughput"]
@@ -53,5 +54,8 @@ def test_benchmark_command_writes_every_measure(tmp_path):
     pred = results["prediction"]
     for profile in ("IMDB-like", "NSMC-like"):
         assert pred[profile]["book_labels_equal_pipeline"]          # the same model answers the same
-        assert set(pred[profile]["texts_per_second"]) == {"pipeline", "book", "book, int8"}
+        assert set(pred[profile]["texts_per_second"]) == {"pipeline", "book", "book, int8", "book, bf16"}
     assert pred["IMDB-like"]["mean_tokens"] > 3 * pred["NSMC-like"]["mean_tokens"]
+    assert pred["threads"] == results["machine"]["torch_threads"]   # not left at one thread by importing mxnet
+    for change in pred["vs_fp32"].values():                         # every distinct review of the sample
+        assert change["texts"] > 200 and 0 <= change["labels_changed"] <= change["texts"]

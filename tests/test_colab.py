@@ -98,7 +98,8 @@ def test_colabs_torch_is_kept_and_installed_only_where_missing(fake_pip, monkeyp
     monkeypatch.setattr(colab.importlib.util, "find_spec",
                         lambda name: (object() if has_torch else None) if name == "torch" else find_spec(name))
     assert colab.install(["pytorch"]) is None
-    assert fake_pip == ["install -r requirements.txt"] + ([] if has_torch else ["install torch>=2.3"])
+    assert fake_pip == (["install -r requirements.txt"] + ([] if has_torch else ["install torch>=2.3"])
+                        + ["install -r requirements-pytorch.txt"])   # after torch: pip keeps it
 
 
 def test_unknown_stack_is_a_clear_error():

@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
@@ -410,6 +412,18 @@ def test_predict_gives_every_class_probability_and_agrees_with_predict_sentiment
     assert [p.probability for p in one_best] == pytest.approx(table[names].max(axis=1).tolist())
     with pytest.raises(ValueError, match="2 label names"):
         ut.predict(model, tokenizer, texts, ["a", "b"])
+
+
+def test_predict_file_writes_what_predict_gives_line_by_line(classifier, tmp_path):
+    model, tokenizer = classifier
+    texts = ["a fine film", "dull and long, far too long", "ok", "the best acting of the year"] * 3
+    (tmp_path / "reviews.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
+    assert ut.predict_file(model, tokenizer, tmp_path / "reviews.txt", tmp_path / "out.csv", chunk_size=5) == 12
+    written = pd.read_csv(tmp_path / "out.csv")
+    table = ut.predict(model, tokenizer, texts, ["negative", "positive"])
+    assert written["line"].tolist() == list(range(1, 13))
+    assert written["label"].tolist() == table["label"].tolist()
+    assert np.allclose(written[["negative", "positive"]], table[["negative", "positive"]], atol=1e-6)
 
 
 def test_predict_probabilities_covers_the_loader_in_order(bert_and_tokenizer):

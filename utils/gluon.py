@@ -29,7 +29,7 @@ from mxnet import autograd, gluon
 from utils import recipe, tokenization
 from utils.env import book_mode, in_book_lang, model_download_failed, mx_context, progress
 from utils.prediction import (Prediction, check_classifier_folder, check_label_names, check_prediction_options,
-                              check_texts, damaged, prediction_table)
+                              check_texts, damaged, prediction_table, write_predictions)
 from utils.recipe import DEFAULTS, EarlyStopping, check_finite_loss, lr_factor, new_history
 
 # Per language, the Hugging Face checkpoint the Gluon chapters convert: the same weights as
@@ -649,6 +649,15 @@ def predict(net, tokenizer, texts, label_names, max_len=512, batch_size=32, ctx=
     texts, _, label_names, probabilities = _text_probabilities(
         net, tokenizer, texts, label_names, max_len, batch_size, ctx)
     return prediction_table(texts, label_names, probabilities)
+
+
+def predict_file(net, tokenizer, source, target, label_names=("negative", "positive"), max_len=512,
+                 batch_size=32, ctx=None, chunk_size=4096):
+    """Classify a text file, one text per line, into the CSV ``target``, chunk by chunk, as
+    ``utils.pytorch.predict_file`` does (see ``utils.prediction.write_predictions``)."""
+    def probabilities_of(texts):
+        return _text_probabilities(net, tokenizer, texts, label_names, max_len, batch_size, ctx)[3]
+    return write_predictions(probabilities_of, source, target, list(label_names), chunk_size)
 
 
 # ----------------------------------------------------------------------------- saving

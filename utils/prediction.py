@@ -91,3 +91,47 @@ def check_label_names(label_names, num_classes):
         raise ValueError(f"{len(label_names)} label names {list(label_names)} for a classifier "
                          f"with {num_classes} outputs; give one name per class.")
     return list(label_names)
+
+
+def write_predictions(probabilities_of, source, target, label_names, chunk_size=4096):
+    """Classify every line of the UTF-8 text file ``source`` (one text per line) and write the
+    CSV ``target``: ``line`` (1-based), ``label`` and one probability column per class.
+
+    ``probabilities_of(texts)`` gives a (texts, classes) numpy array, in the texts' order. The file
+    is read ``chunk_size`` lines at a time and each chunk's rows are written before the next is
+    read, so memory holds one chunk whatever the file's size. The rows go to ``target.part``,
+    renamed to ``target`` at the end: a stopped run leaves no half-written answer. Returns the
+    number of texts.
+    """
+    import csv
+    from itertools import islice
+
+    from tqdm.auto import tqdm
+
+    source, target = Path(source), Path(target)
+    if not source.is_file():
+        raise FileNotFoundError(f"{source} is not a file. Give a UTF-8 text file with one text per line.")
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size={chunk_size!r}: give 1 or more lines per chunk.")
+    with source.open("rb") as lines:
+        total = sum(1 for _ in lines)                                   # a first pass: the progress bar's total
+    partial = target.with_name(target.name + ".part")
+    with source.open(encoding="utf-8") as lines, partial.open("w", newline="", encoding="utf-8") as out, \
+            tqdm(total=total, unit="text", desc=source.name) as progress:
+        writer = csv.writer(out)
+        writer.writerow(["line", "label", *label_names])
+        first = 1                                                       # the chunk's first line number
+        while chunk := [line.rstrip("\r\n") for line in islice(lines, chunk_size)]:
+            blank = next((i for i, text in enumerate(chunk) if not text.strip()), None)
+            if blank is not None:
+                partial.unlink()
+                raise ValueError(f"{source}, line {first + blank} is blank: there is nothing to classify. "
+                                 f"Remove blank lines (one text per line), then run again.")
+            probabilities = probabilities_of(chunk)                     # (chunk, classes)
+            for number, row in enumerate(probabilities.tolist(), start=first):
+                writer.writerow([number, label_names[max(range(len(row)), key=row.__getitem__)],
+                                 *(f"{p:.6f}" for p in row)])
+            first += len(chunk)
+            progress.update(len(chunk))
+    partial.replace(target)
+    return first - 1

@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader, Sampler
 from utils.env import book_mode, model_download_failed, progress, torch_device
 from utils.tokenization import KoBertTokenizer, TokenIds
 from utils.prediction import (Prediction, check_classifier_folder, check_label_names, check_prediction_options,
-                              check_texts, damaged, prediction_table)
+                              check_texts, damaged, prediction_table, write_predictions)
 from utils.recipe import DEFAULTS, SMOKE_BERT, EarlyStopping, check_finite_loss, lr_factor, new_history
 
 MODEL_NAMES = {"en": "bert-base-uncased", "ko": "skt/kobert-base-v1"}
@@ -568,6 +568,16 @@ def predict(model, tokenizer, texts, label_names, max_len=512, batch_size=32, de
     texts, _, label_names, probabilities = _text_probabilities(
         model, tokenizer, texts, label_names, max_len, batch_size, device)
     return prediction_table(texts, label_names, probabilities.numpy())
+
+
+def predict_file(model, tokenizer, source, target, label_names=("negative", "positive"), max_len=512,
+                 batch_size=32, device=None, chunk_size=4096):
+    """Classify a text file, one text per line, into the CSV ``target`` (line, label, one probability
+    column per class), chunk by chunk with a progress bar: memory stays flat for any number of lines.
+    See ``utils.prediction.write_predictions``."""
+    def probabilities_of(texts):
+        return _text_probabilities(model, tokenizer, texts, label_names, max_len, batch_size, device)[3].numpy()
+    return write_predictions(probabilities_of, source, target, list(label_names), chunk_size)
 
 
 def save_classifier(model, tokenizer, path):
