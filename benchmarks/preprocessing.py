@@ -32,15 +32,14 @@ gives each one's share of distinct chunks. Real NSMC lies between the two; it is
 measured here (the data cannot be downloaded on the machines that run this).
 """
 import gc
-import json
 import os
 import re
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+from benchmarks import in_fresh_process, print_result
 from benchmarks.corpus import nsmc_like_corpus
 from utils.tokenization import KoBertTokenizer, sample_korean_sentencepiece
 
@@ -48,8 +47,6 @@ MAX_LEN = 64
 SIZES = {"small": (300, 5_000), "full": (50_000, 150_000)}   # reviews for speed, for memory
 # (the small memory size is not smaller: a few hundred reviews fit in memory the process freed
 # earlier, so the RSS would not grow at all)
-ROOT = Path(__file__).resolve().parent.parent
-RESULT_PREFIX = "preprocessing-result: "
 
 
 def seed_transform():
@@ -125,19 +122,9 @@ def measure(name, n_speed, n_memory, seed=0):
             "peak_bytes": peak, "memory_measure": method}
 
 
-def _measure_in_fresh_process(name, n_speed, n_memory, seed):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    done = subprocess.run([sys.executable, "-m", "benchmarks.preprocessing", name, str(n_speed), str(n_memory),
-                           str(seed)], cwd=ROOT, env=env, capture_output=True, text=True)
-    lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
-    if done.returncode or not lines:
-        raise RuntimeError(f"benchmark 3, {name} path, failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
-    return json.loads(lines[-1][len(RESULT_PREFIX):])
-
-
 def run(size="full", seed=0):
     n_speed, n_memory = SIZES[size]
-    results = {name: _measure_in_fresh_process(name, n_speed, n_memory, seed) for name in TRANSFORMS}
+    results = {name: in_fresh_process("preprocessing", name, n_speed, n_memory, seed) for name in TRANSFORMS}
     per_second = {name: r["reviews_per_second"] for name, r in results.items()}   # name -> corpus -> value
     peak = {name: r["peak_bytes"] for name, r in results.items()}
     if peak["seed"] <= 0:
@@ -152,4 +139,4 @@ def run(size="full", seed=0):
 
 if __name__ == "__main__":   # a worker of ``run``: python -m benchmarks.preprocessing seed|book N_SPEED N_MEMORY SEED
     path, *numbers = sys.argv[1:]
-    print(RESULT_PREFIX + json.dumps(measure(path, *map(int, numbers))))
+    print_result(measure(path, *map(int, numbers)))

@@ -91,7 +91,8 @@ def report(results):
               "makes almost every word distinct (less than real text). Real NSMC lies between the two rows.", "",
               "Benchmark 5 runs one small random-weight classifier (benchmark 1's size) four ways: transformers' "
               "text-classification pipeline with its defaults (one text at a time), the book's predict_sentiment "
-              "(length-sorted batches), and the same on int8 dynamic quantization and on a bfloat16 copy. "
+              "(length-sorted batches), and the same on int8 dynamic quantization and on a bfloat16 copy, in a "
+              "Python process of its own (no MXNet loaded); each speed is the best of three passes taken in turn. "
               f"This CPU's bf16 matrix units: {', '.join(results['prediction']['cpu_bf16_units']) or 'none'} "
               "(bf16 is slow on a CPU without them). Random weights give answers with small margins, so the "
               "labels int8 and bf16 change here are a strict check; a label that does not change cannot change "
@@ -111,13 +112,11 @@ def main(argv=None):
     parser.add_argument("--size", choices=("small", "full"), default="full")
     parser.add_argument("--out", type=Path, default=HERE / "results.md")
     args = parser.parse_args(argv)
-    host = machine()
-    results = {"size": args.size, "machine": host,
+    results = {"size": args.size, "machine": machine(),
                "pytorch_throughput": pytorch_throughput.run(args.size),
                "gluon_throughput": gluon_throughput.run(args.size),
-               "preprocessing": preprocessing.run(args.size)}
-    torch.set_num_threads(host["torch_threads"])   # importing mxnet (benchmark 2) left torch with one thread
-    results |= {"prediction": prediction.run(args.size),
+               "preprocessing": preprocessing.run(args.size),
+               "prediction": prediction.run(args.size),
                "gpu_throughput": gpu_throughput.run(args.size)
                if torch.cuda.is_available() or args.size == "small" else None}
     args.out.write_text(report(results), encoding="utf-8")

@@ -169,14 +169,19 @@ def not_a_result():
     return in_book_lang("  (스모크 모드: 결과가 아님)", "  (smoke: not a result)")
 
 
+def static_page():
+    """True while the book's build runs a notebook (BOOK_PROGRESS=text): its outputs become a static
+    web page, where a widget would need scripts from a CDN and could not respond anyway."""
+    return os.environ.get("BOOK_PROGRESS") == "text"
+
+
 def progress(iterable=None, **options):
     """A tqdm progress bar: a widget in Jupyter and Colab, plain text in a terminal.
 
-    BOOK_PROGRESS=text (set by the book's build) shows each bar once, finished, as a line of
-    text (a widget would need scripts from a CDN); a bar with ``leave=False``, which a
-    terminal erases when it is done, shows nothing.
+    On a static page (``static_page()``, the book's build) each bar shows once, finished, as a
+    line of text; a bar with ``leave=False``, which a terminal erases when it is done, shows nothing.
     """
-    if os.environ.get("BOOK_PROGRESS") == "text":
+    if static_page():
         if not options.get("leave", True):
             options["disable"] = True
         return _FinishedBar(iterable, **options)
