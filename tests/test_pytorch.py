@@ -584,3 +584,48 @@ def test_encode_returns_one_type_whatever_the_tokenizer(bert_and_tokenizer, kore
         expected = tokenizer(texts, truncation=True, max_length=6)["input_ids"]
         assert token_ids.tolist() == [list(ids) for ids in expected]
         assert token_ids.lengths().tolist() == [len(ids) for ids in expected]
+
+
+# ---------------------------------------------------------------------------- chapter 60's export
+
+def chapter_60():
+    from utils.saved import chapter_code
+    return chapter_code("60_prediction_pytorch")
+
+
+def test_exported_folder_loads_in_pipeline_with_predicts_probabilities(classifier, tmp_path):
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
+
+    model, tokenizer = classifier
+    ch, labels = chapter_60(), ["negative", "positive"]
+    card = ch.model_card("Test", "en", "bert-base-uncased", "imdb", "one epoch", 0.5123, "smoke")
+    folder = ch.export_for_transformers(model, tokenizer, tmp_path / "exported", labels, card)
+    loaded = AutoModelForSequenceClassification.from_pretrained(folder)    # no book code needed to load
+    assert type(loaded).__name__ == "BertForSequenceClassification" and loaded.config.id2label == {0: "negative", 1: "positive"}
+    assert type(AutoTokenizer.from_pretrained(folder)).__name__.startswith("Bert")
+    texts = ["a fine film", "dull, dull, dull and far too long", "ok", "the best acting " * 60]
+    answers = pipeline("text-classification", model=str(folder), device=-1)(texts, top_k=None, truncation=True,
+                                                                           max_length=128)
+    from_pipeline = np.array([[next(a["score"] for a in answer if a["label"] == name) for name in labels]
+                              for answer in answers])
+    from_book = ut.predict(model, tokenizer, texts, labels, max_len=128)
+    assert np.allclose(from_pipeline, from_book[labels].to_numpy(), atol=1e-5)
+    assert [labels[k] for k in from_pipeline.argmax(1)] == [p.label for p in ut.predict_sentiment(
+        model, tokenizer, texts, labels, max_len=128)]
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    assert readme.startswith("---\nlanguage: en\n") and "0.5123 (smoke mode" in readme and "not a result" in readme
+
+
+def test_exported_kobert_loads_back_with_the_books_tokenizer(korean_classifier, tmp_path):
+    from transformers import AutoModelForSequenceClassification
+    from utils.tokenization import KoBertTokenizer
+
+    model, tokenizer = korean_classifier
+    ch, labels = chapter_60(), ["부정", "긍정"]
+    folder = ch.export_for_transformers(model, tokenizer, tmp_path / "kobert", labels,
+                                        ch.model_card("Test", "ko", "skt/kobert-base-v1", "nsmc", "-", None, "full"))
+    reloaded = ch.from_transformers(AutoModelForSequenceClassification.from_pretrained(folder))
+    texts = KOREAN_REVIEWS
+    again = ut.predict(reloaded, KoBertTokenizer.from_pretrained(folder), texts, labels)
+    assert np.allclose(again[labels].to_numpy(), ut.predict(model, tokenizer, texts, labels)[labels].to_numpy(), atol=1e-6)
+    assert "Test accuracy: not measured" in (folder / "README.md").read_text(encoding="utf-8")

@@ -110,3 +110,31 @@ def plot_confusion_matrix(ax, true_labels, predicted_labels, class_names):
     ax.set_xlabel(in_book_lang("예측", "predicted"))
     ax.set_ylabel(in_book_lang("정답", "true"))
     return counts
+
+
+def plot_reliability(ax, bins, title=None):
+    """A reliability diagram: per confidence bin, the accuracy (bars) against the mean confidence.
+
+    ``bins`` is a table (e.g. a pandas DataFrame) with one row per equal-width bin and the
+    columns ``lower``, ``upper`` (the bin's edges), ``count``, ``confidence`` (mean top-class
+    probability in the bin) and ``accuracy``. Empty bins are left out. A calibrated model's
+    bars reach the diagonal; the hatched part of each bar is its gap to it.
+    """
+    filled = [row for _, row in bins.iterrows() if row["count"] > 0]
+    lower = [row["lower"] for row in filled]
+    width = [row["upper"] - row["lower"] for row in filled]
+    accuracy = [row["accuracy"] for row in filled]
+    gap = [row["confidence"] - row["accuracy"] for row in filled]
+    ax.bar(lower, accuracy, width=width, align="edge", edgecolor="black", color="tab:blue",
+           label=in_book_lang("정확도", "accuracy"))
+    ax.bar(lower, gap, bottom=accuracy, width=width, align="edge", edgecolor="tab:red", color="none",
+           hatch="//", label=in_book_lang("신뢰도와의 차이", "gap to confidence"))
+    ax.plot([0, 1], [0, 1], "k--", linewidth=1, label=in_book_lang("완벽한 보정", "perfect calibration"))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel(in_book_lang("신뢰도 (가장 높은 확률)", "confidence (top probability)"))
+    ax.set_ylabel(in_book_lang("정확도", "accuracy"))
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="upper left", fontsize=8)
+    return ax

@@ -521,6 +521,9 @@ def predict_probabilities(model, loader, device=None, amp=None):
     return torch.cat(probabilities), torch.cat(labels)
 
 
+PROGRESS_FROM_BATCHES = 20   # predict shows a progress bar above this many batches
+
+
 def _text_probabilities(model, tokenizer, texts, label_names, max_len, batch_size, device):
     """Checked texts and label names, and the (texts, num_classes) probabilities; eval mode, no gradients."""
     texts, single = check_texts(texts)
@@ -536,8 +539,10 @@ def _text_probabilities(model, tokenizer, texts, label_names, max_len, batch_siz
     probabilities = torch.empty(len(texts), len(label_names))      # so batches carry little padding
     was_training = model.training
     model.eval()
-    with torch.inference_mode():
-        for start in range(0, len(texts), batch_size):
+    starts = range(0, len(texts), batch_size)
+    with torch.inference_mode():   # a progress bar for more than PROGRESS_FROM_BATCHES batches
+        few = {"disable": True} if len(starts) <= PROGRESS_FROM_BATCHES else {}
+        for start in _progress(starts, desc="predict", unit="batch", leave=False, **few):
             rows = by_length[start:start + batch_size]
             batch = pad_batch([(token_ids[i], 0) for i in rows], tokenizer.pad_token_id)
             probabilities[torch.from_numpy(rows)] = model(**_step_inputs(batch, device)).float().softmax(-1).cpu()
