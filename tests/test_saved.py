@@ -66,6 +66,11 @@ def test_unknown_chapter_and_unmarked_chapter_are_clear_errors(book):
 @pytest.mark.parametrize("chapter, names", [
     ("12_pretraining", ["mask_tokens", "next_sentence_pairs"]),
     pytest.param("40_hate_speech", ["FocalLoss"], marks=pytest.mark.torch),
+    ("60_prediction_gluon", ["predict_probabilities", "export_classifier", "load_exported"]),
+    pytest.param("60_prediction_pytorch", ["to_transformers", "model_card", "export_for_transformers",
+                                           "from_transformers"], marks=pytest.mark.torch),
+    pytest.param("61_explaining_pytorch", ["token_attributions", "cls_attention", "expected_calibration_error",
+                                           "fit_temperature", "explain"], marks=pytest.mark.torch),
 ])
 def test_the_books_saved_cells_define_what_the_tests_load(chapter, names):
     module = saved.chapter_code(chapter)
