@@ -124,6 +124,7 @@ def build(out, langs=LANGS, warnings_as_errors=False):
     """Write and build the editions side by side; return {lang: its build log}. Raises if one fails."""
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     env = dict(os.environ, BOOK_MODE=os.environ.get("BOOK_MODE", "smoke"), BOOK_PROGRESS="text",
+               HF_HUB_DISABLE_PROGRESS_BARS="1",   # transformers' own bars (loading, saving) would be widgets
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     runs = {}
     for lang in langs:

@@ -6,7 +6,7 @@ checks on a saved classifier folder (which framework wrote it, what is missing o
 from collections import namedtuple
 from pathlib import Path
 
-from utils.env import one_line
+from utils.env import one_line, progress
 
 Prediction = namedtuple("Prediction", ["label", "probability"])
 Prediction.__doc__ = "One text's predicted label name and the model's probability for it."
@@ -106,8 +106,6 @@ def write_predictions(probabilities_of, source, target, label_names, chunk_size=
     import csv
     from itertools import islice
 
-    from tqdm.auto import tqdm
-
     source, target = Path(source), Path(target)
     if not source.is_file():
         raise FileNotFoundError(f"{source} is not a file. Give a UTF-8 text file with one text per line.")
@@ -117,7 +115,7 @@ def write_predictions(probabilities_of, source, target, label_names, chunk_size=
         total = sum(1 for _ in lines)                                   # a first pass: the progress bar's total
     partial = target.with_name(target.name + ".part")
     with source.open(encoding="utf-8") as lines, partial.open("w", newline="", encoding="utf-8") as out, \
-            tqdm(total=total, unit="text", desc=source.name) as progress:
+            progress(total=total, unit="text", desc=source.name) as bar:
         writer = csv.writer(out)
         writer.writerow(["line", "label", *label_names])
         first = 1                                                       # the chunk's first line number
@@ -132,6 +130,6 @@ def write_predictions(probabilities_of, source, target, label_names, chunk_size=
                 writer.writerow([number, label_names[max(range(len(row)), key=row.__getitem__)],
                                  *(f"{p:.6f}" for p in row)])
             first += len(chunk)
-            progress.update(len(chunk))
+            bar.update(len(chunk))
     partial.replace(target)
     return first - 1
