@@ -61,3 +61,11 @@ def test_a_missing_file_and_a_bad_chunk_size_are_clear_errors(tmp_path):
     (tmp_path / "in.txt").write_text("good\n", encoding="utf-8")
     with pytest.raises(ValueError, match="chunk_size=0"):
         write_predictions(by_keyword, tmp_path / "in.txt", tmp_path / "out.csv", LABELS, chunk_size=0)
+
+
+def test_prediction_shows_a_progress_bar_only_for_many_batches(monkeypatch):
+    from utils.prediction import PROGRESS_FROM_BATCHES, batch_progress
+
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    few, many = (batch_progress(range(n), n) for n in (PROGRESS_FROM_BATCHES, PROGRESS_FROM_BATCHES + 1))
+    assert few.disable and not many.disable and list(many) == list(range(PROGRESS_FROM_BATCHES + 1))

@@ -29,7 +29,8 @@ from mxnet import autograd, gluon
 from utils import recipe, tokenization
 from utils.env import book_mode, in_book_lang, model_download_failed, mx_context, progress
 from utils.prediction import (Prediction, check_classifier_folder, check_label_names, check_prediction_options,
-                              check_texts, damaged, prediction_table, write_predictions)
+                              batch_progress, check_texts, damaged, prediction_table,
+                              write_predictions)
 from utils.recipe import DEFAULTS, EarlyStopping, check_finite_loss, lr_factor, new_history
 
 # Per language, the Hugging Face checkpoint the Gluon chapters convert: the same weights as
@@ -632,7 +633,8 @@ def _text_probabilities(net, tokenizer, texts, label_names, max_len, batch_size,
     pad_id = tokenizer.vocab[tokenizer.vocab.padding_token]
     probabilities = []
     with autograd.pause(train_mode=False):   # neighbours in length share a batch: little padding
-        for batch in make_loader([samples[i] for i in by_length], batch_size, pad_id):
+        loader = make_loader([samples[i] for i in by_length], batch_size, pad_id)
+        for batch in batch_progress(loader, len(loader)):
             logits = [net(token_ids, segment_ids, valid_length)  # (B_c, C), in the batch's order
                       for token_ids, valid_length, segment_ids, _ in _split(batch, ctxs)]
             probabilities += [mx.nd.softmax(x, axis=-1).asnumpy() for x in logits]

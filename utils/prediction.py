@@ -93,6 +93,15 @@ def check_label_names(label_names, num_classes):
     return list(label_names)
 
 
+PROGRESS_FROM_BATCHES = 20   # prediction shows a progress bar above this many batches
+
+
+def batch_progress(batches, count):
+    """Prediction's progress bar over ``batches`` (``count`` of them): none for a few batches."""
+    few = {"disable": True} if count <= PROGRESS_FROM_BATCHES else {}
+    return progress(batches, total=count, desc="predict", unit="batch", leave=False, **few)
+
+
 def write_predictions(probabilities_of, source, target, label_names, chunk_size=4096):
     """Classify every line of the UTF-8 text file ``source`` (one text per line) and write the
     CSV ``target``: ``line`` (1-based), ``label`` and one probability column per class.

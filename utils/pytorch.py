@@ -23,7 +23,8 @@ from torch.utils.data import DataLoader, Sampler
 from utils.env import book_mode, model_download_failed, progress, torch_device
 from utils.tokenization import KoBertTokenizer, TokenIds
 from utils.prediction import (Prediction, check_classifier_folder, check_label_names, check_prediction_options,
-                              check_texts, damaged, prediction_table, write_predictions)
+                              batch_progress, check_texts, damaged, prediction_table,
+                              write_predictions)
 from utils.recipe import DEFAULTS, SMOKE_BERT, EarlyStopping, check_finite_loss, lr_factor, new_history
 
 MODEL_NAMES = {"en": "bert-base-uncased", "ko": "skt/kobert-base-v1"}
@@ -521,9 +522,6 @@ def predict_probabilities(model, loader, device=None, amp=None):
     return torch.cat(probabilities), torch.cat(labels)
 
 
-PROGRESS_FROM_BATCHES = 20   # predict shows a progress bar above this many batches
-
-
 def _text_probabilities(model, tokenizer, texts, label_names, max_len, batch_size, device):
     """Checked texts and label names, and the (texts, num_classes) probabilities; eval mode, no gradients."""
     texts, single = check_texts(texts)
@@ -540,9 +538,8 @@ def _text_probabilities(model, tokenizer, texts, label_names, max_len, batch_siz
     was_training = model.training
     model.eval()
     starts = range(0, len(texts), batch_size)
-    with torch.inference_mode():   # a progress bar for more than PROGRESS_FROM_BATCHES batches
-        few = {"disable": True} if len(starts) <= PROGRESS_FROM_BATCHES else {}
-        for start in _progress(starts, desc="predict", unit="batch", leave=False, **few):
+    with torch.inference_mode():
+        for start in batch_progress(starts, len(starts)):
             rows = by_length[start:start + batch_size]
             batch = pad_batch([(token_ids[i], 0) for i in rows], tokenizer.pad_token_id)
             probabilities[torch.from_numpy(rows)] = model(**_step_inputs(batch, device)).float().softmax(-1).cpu()
