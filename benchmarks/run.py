@@ -21,10 +21,19 @@ HERE = Path(__file__).resolve().parent
 GPU_EPOCH_TARGET_SECONDS = 90   # on an H100-class GPU
 
 
+def cpu_model():
+    """The CPU's name as /proc/cpuinfo gives it (the architecture where there is no such file)."""
+    cpuinfo = Path("/proc/cpuinfo")
+    names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+             if line.startswith("model name")] if cpuinfo.is_file() else []
+    return names[0] if names else platform.machine()
+
+
 def machine():
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    return {"cpu": platform.machine(), "cpu_cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "torch": torch.__version__, "python": platform.python_version(), "gpu": gpu}
+    return {"cpu": platform.machine(), "cpu_model": cpu_model(), "cpu_cores": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
+            "python": platform.python_version(), "gpu": gpu}
 
 
 def rows(results):
@@ -77,7 +86,8 @@ def prediction_rows(pred):
 def report(results):
     host, gpu = results["machine"], results["gpu_throughput"]
     lines = [f"# Benchmark results ({results['size']} size)", "",
-             f"Machine: {host['cpu']}, {host['cpu_cores']} CPU cores ({host['torch_threads']} torch threads), "
+             f"Machine: {host['cpu_model']} ({host['cpu']}), {host['cpu_cores']} CPU cores "
+             f"({host['torch_threads']} torch threads), "
              f"GPU: {host['gpu'] or 'none'}, torch {host['torch']}, Python {host['python']}.", "",
              "| benchmark | measured | target | met |", "|---|---|---|---|"]
     lines += [f"| {name} | {measured} | {target} | {'yes' if met else '**no**'} |"

@@ -39,6 +39,7 @@ def test_benchmark_command_writes_every_measure(tmp_path):
     results = run.main(["--size", "small", "--out", str(tmp_path / "results.md")])
     throughput, gluon, prep = (results[k] for k in ("pytorch_throughput", "gluon_throughput", "preprocessing"))
     text = (tmp_path / "results.md").read_text()
+    assert f"Machine: {run.cpu_model()} (" in text and run.cpu_model()   # the machine is named
     for name in ("PyTorch fine-tuning (CPU): book / seed", "padding-free limit", "Gluon fine-tuning (CPU): book / seed",
                  "Preprocessing speed", "Peak memory", "4. BERT-base, one NSMC epoch", "not a GPU measurement",
                  "5. Prediction, 60 IMDB-like texts", "5. Prediction, 60 NSMC-like texts", "5. int8 vs fp32 on the sample",
