@@ -426,6 +426,16 @@ def test_predict_file_writes_what_predict_gives_line_by_line(classifier, tmp_pat
     assert np.allclose(written[["negative", "positive"]], table[["negative", "positive"]], atol=1e-6)
 
 
+def test_predict_probabilities_are_the_softmax_of_predict_logits(classifier):
+    model, tokenizer = classifier
+    loader = ut.make_loader(ut.encode(tokenizer, ["a fine film", "dull", "far too long and dull"], 32),
+                            [1, 0, 0], 2, tokenizer.pad_token_id)
+    logits, labels = ut.predict_logits(model, loader, device=torch.device("cpu"))
+    probabilities, same_labels = ut.predict_probabilities(model, loader, device=torch.device("cpu"))
+    assert logits.shape == (3, 2) and labels.tolist() == same_labels.tolist() == [1, 0, 0]
+    assert torch.allclose(logits.softmax(-1), probabilities) and not torch.allclose(logits, probabilities)
+
+
 def test_predict_probabilities_covers_the_loader_in_order(bert_and_tokenizer):
     bert, tokenizer = bert_and_tokenizer
     torch.manual_seed(0)

@@ -503,23 +503,29 @@ def evaluate(model, loader, loss_fn=None, device=None, amp=None):
 # ---------------------------------------------------------------------------- using a model
 
 @torch.no_grad()
-def predict_probabilities(model, loader, device=None, amp=None):
-    """``(probabilities, labels)`` over every batch of ``loader``, on the CPU, in the loader's order.
+def predict_logits(model, loader, device=None, amp=None):
+    """``(logits, labels)`` over every batch of ``loader``, on the CPU in float32, in the loader's order.
 
-    ``probabilities`` is (samples, num_classes), each row summing to 1: what classification
-    reports, confusion matrices and ensembles (averaging several models' rows) start from.
+    ``logits`` is (samples, num_classes): what calibration (dividing by a temperature) starts from.
     One process; under DistributedDataParallel use ``evaluate``, which sums over processes.
     """
     device = device or torch_device()
     amp = device.type == "cuda" if amp is None else amp
     model = _unwrap(model).to(device).eval()
-    probabilities, labels = [], []
+    logits, labels = [], []
     for batch in loader:
         with _autocast(device, amp):
-            logits = model(**_step_inputs(batch, device)).float()
-        probabilities.append(logits.softmax(-1).cpu())
+            logits.append(model(**_step_inputs(batch, device)).float().cpu())
         labels.append(batch["label"])
-    return torch.cat(probabilities), torch.cat(labels)
+    return torch.cat(logits), torch.cat(labels)
+
+
+def predict_probabilities(model, loader, device=None, amp=None):
+    """``(probabilities, labels)``: ``predict_logits`` after a softmax, each row summing to 1:
+    what classification reports, confusion matrices and ensembles (averaging several models'
+    rows) start from."""
+    logits, labels = predict_logits(model, loader, device, amp)
+    return logits.softmax(-1), labels
 
 
 def _text_probabilities(model, tokenizer, texts, label_names, max_len, batch_size, device):
