@@ -55,6 +55,31 @@ def test_a_blank_line_is_named_and_nothing_is_left_behind(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.txt"]
 
 
+def test_a_line_that_is_not_utf8_is_named_with_the_fix(tmp_path):
+    lines = ["정말 좋은 영화", "지루했어요", "배우가 좋았다"]
+    source = tmp_path / "in.txt"
+    source.write_bytes(("\n".join(lines[:2]) + "\n").encode("utf-8") + (lines[2] + "\n").encode("cp949"))
+    with pytest.raises(ValueError, match=r"in.txt, line 3 is not UTF-8 .*encoding='cp949'") as error:
+        write_predictions(by_keyword, source, tmp_path / "out.csv", LABELS, chunk_size=2)
+    assert error.value.__suppress_context__                                 # no decoder traceback above it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.txt"]
+    source.write_bytes(("\n".join(lines) + "\n").encode("cp949"))           # a whole file saved as CP949
+    with pytest.raises(ValueError, match="line 1 is not UTF-8"):
+        write_predictions(by_keyword, source, tmp_path / "out.csv", LABELS)
+    seen = []
+    source.write_text(source.read_text(encoding="cp949"), encoding="utf-8")  # the message's conversion
+    assert write_predictions(lambda t: seen.extend(t) or by_keyword(t), source, tmp_path / "out.csv", LABELS) == 3
+    assert seen == lines
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_text(tmp_path):
+    seen = []
+    (tmp_path / "in.txt").write_text("good start\r\nthen dull\r\n", encoding="utf-8-sig")   # as Excel saves it
+    write_predictions(lambda texts: seen.extend(texts) or by_keyword(texts), tmp_path / "in.txt",
+                      tmp_path / "out.csv", LABELS)
+    assert seen == ["good start", "then dull"]
+
+
 def test_a_missing_file_and_a_bad_chunk_size_are_clear_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="one text per line"):
         write_predictions(by_keyword, tmp_path / "none.txt", tmp_path / "out.csv", LABELS)

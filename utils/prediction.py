@@ -113,7 +113,6 @@ def write_predictions(probabilities_of, source, target, label_names, chunk_size=
     number of texts.
     """
     import csv
-    from itertools import islice
 
     source, target = Path(source), Path(target)
     if not source.is_file():
@@ -123,22 +122,44 @@ def write_predictions(probabilities_of, source, target, label_names, chunk_size=
     with source.open("rb") as lines:
         total = sum(1 for _ in lines)                                   # a first pass: the progress bar's total
     partial = target.with_name(target.name + ".part")
-    with source.open(encoding="utf-8") as lines, partial.open("w", newline="", encoding="utf-8") as out, \
+    with source.open("rb") as lines, partial.open("w", newline="", encoding="utf-8") as out, \
             progress(total=total, unit="text", desc=source.name) as bar:
         writer = csv.writer(out)
         writer.writerow(["line", "label", *label_names])
-        first = 1                                                       # the chunk's first line number
-        while chunk := [line.rstrip("\r\n") for line in islice(lines, chunk_size)]:
-            blank = next((i for i, text in enumerate(chunk) if not text.strip()), None)
-            if blank is not None:
-                partial.unlink()
-                raise ValueError(f"{source}, line {first + blank} is blank: there is nothing to classify. "
-                                 f"Remove blank lines (one text per line), then run again.")
-            probabilities = probabilities_of(chunk)                     # (chunk, classes)
-            for number, row in enumerate(probabilities.tolist(), start=first):
-                writer.writerow([number, label_names[max(range(len(row)), key=row.__getitem__)],
-                                 *(f"{p:.6f}" for p in row)])
-            first += len(chunk)
-            bar.update(len(chunk))
+        try:
+            for first, chunk in _text_chunks(lines, source, chunk_size):
+                probabilities = probabilities_of(chunk)                 # (chunk, classes)
+                for number, row in enumerate(probabilities.tolist(), start=first):
+                    writer.writerow([number, label_names[max(range(len(row)), key=row.__getitem__)],
+                                     *(f"{p:.6f}" for p in row)])
+                bar.update(len(chunk))
+        except ValueError:                                              # a bad line: no answer file at all
+            out.close()
+            partial.unlink()
+            raise
     partial.replace(target)
-    return first - 1
+    return total
+
+
+def _text_chunks(lines, source, chunk_size):
+    """``(first line number, texts)`` for each ``chunk_size`` lines of the binary file ``lines``;
+    an error that names the line for a blank line or one that is not UTF-8."""
+    from itertools import islice
+
+    first = 1
+    while raw_lines := list(islice(lines, chunk_size)):
+        texts = []
+        for number, raw in enumerate(raw_lines, start=first):
+            try:   # utf-8-sig on line 1: the byte-order mark that Excel and Notepad put first is not text
+                text = raw.decode("utf-8-sig" if number == 1 else "utf-8").rstrip("\r\n")
+            except UnicodeDecodeError as error:
+                raise ValueError(
+                    f"{source}, line {number} is not UTF-8 (byte {error.start + 1} of the line). Save the file "
+                    f"as UTF-8; a Korean file from Windows is often CP949 and converts with "
+                    f"Path(name).write_text(Path(name).read_text(encoding='cp949'), encoding='utf-8').") from None
+            if not text.strip():
+                raise ValueError(f"{source}, line {number} is blank: there is nothing to classify. "
+                                 f"Remove blank lines (one text per line), then run again.")
+            texts.append(text)
+        yield first, texts
+        first += len(texts)
