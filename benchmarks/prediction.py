@@ -18,6 +18,11 @@ sample's distinct reviews, as the labels each changes (a bound on the change of 
 changed / reviews) and the largest change of a probability. Two length profiles: IMDB-like (the sample's
 test reviews, cut at ``MAX_LEN`` tokens) and NSMC-like (the same reviews cut to NSMC's lengths,
 mean about 35 characters).
+
+Every way runs after chapter 60's ``keep_freed_memory`` (glibc keeps freed blocks for the next
+batch instead of returning them to the system). A second process measures the pipeline and the
+book with glibc's default settings, where the book's length-sorted batches, each of another size,
+keep fetching fresh zeroed pages from the system and its speed varies from run to run.
 """
 import copy
 import sys
@@ -32,6 +37,7 @@ from benchmarks import in_fresh_process, print_result
 from benchmarks.corpus import nsmc_like_corpus
 from utils.data import SAMPLE_DIR, read_imdb
 from utils.pytorch import BERTClassifier, encode, predict, predict_sentiment
+from utils.saved import chapter_code
 from utils.tokenization import sample_english_vocab
 
 MAX_LEN = 256
@@ -86,18 +92,26 @@ def bf16_matrix_units():
 def run(size="full", seed=0):
     """``measure`` in a fresh Python: no MXNet in the process. Benchmark 2 imports it, and its OpenMP
     threads then slow PyTorch's small operations several times (seen here: the pipeline on short
-    texts at 24 instead of 450 texts per second), so one process would not give a fair comparison."""
-    return in_fresh_process("prediction", size, seed)
+    texts at 24 instead of 450 texts per second), so one process would not give a fair comparison.
+    Then the pipeline and the book once more, in a process with glibc's default malloc settings."""
+    result = in_fresh_process("prediction", size, seed, "kept")
+    result["glibc_defaults"] = in_fresh_process("prediction", size, seed, "returned")
+    return result
 
 
-def measure(size="full", seed=0):
+def measure(size="full", seed=0, freed_memory="kept"):
+    """Every way with freed memory kept (chapter 60's ``keep_freed_memory``), or only the pipeline and
+    the book with glibc's defaults (``freed_memory="returned"``: large freed blocks go back to the system)."""
+    if freed_memory == "kept" and not chapter_code("60_prediction_pytorch").keep_freed_memory():
+        raise RuntimeError("keep_freed_memory needs Linux with glibc")
     n_texts, batch_size, config = SIZES[size]
     from transformers import pipeline
 
     hf, book, tokenizer = classifier(config, seed)
-    models = {"book": book,
-              "book, int8": torch.ao.quantization.quantize_dynamic(copy.deepcopy(book), {nn.Linear}, dtype=torch.qint8),
-              "book, bf16": copy.deepcopy(book).to(torch.bfloat16)}
+    models = {"book": book}
+    if freed_memory == "kept":
+        models["book, int8"] = torch.ao.quantization.quantize_dynamic(copy.deepcopy(book), {nn.Linear}, dtype=torch.qint8)
+        models["book, bf16"] = copy.deepcopy(book).to(torch.bfloat16)
     pipe = pipeline("text-classification", model=hf, tokenizer=tokenizer, device=-1)
     test = read_imdb(SAMPLE_DIR / "aclImdb", "test")
     reviews = (test["text"].tolist() * (n_texts // len(test) + 1))[:n_texts]
@@ -105,7 +119,7 @@ def measure(size="full", seed=0):
     ways.update({name: lambda texts, model=model: [p.label for p in predict_sentiment(
         model, tokenizer, texts, LABELS, MAX_LEN, batch_size, torch.device("cpu"))] for name, model in models.items()})
     result = {"texts": n_texts, "batch_size": batch_size, "max_len": MAX_LEN, "threads": torch.get_num_threads(),
-              "cpu_bf16_units": bf16_matrix_units()}
+              "freed_memory": freed_memory, "cpu_bf16_units": bf16_matrix_units()}
     for profile, texts in (("IMDB-like", reviews), ("NSMC-like", nsmc_lengths(reviews, seed))):
         speeds, labels = _best_speeds(ways, texts)
         result[profile] = {
@@ -113,7 +127,10 @@ def measure(size="full", seed=0):
             "texts_per_second": speeds,
             "speedup": {name: speeds[name] / speeds["pipeline"] for name in models},
             "book_labels_equal_pipeline": labels["book"] == labels["pipeline"],
-            "labels_changed": {name: sum(a != b for a, b in zip(labels[name], labels["book"])) for name in FASTER}}
+            "labels_changed": {name: sum(a != b for a, b in zip(labels[name], labels["book"]))
+                               for name in FASTER if name in models}}
+    if freed_memory != "kept":
+        return result
     texts = sorted(set(test["text"]) | set(read_imdb(SAMPLE_DIR / "aclImdb", "train")["text"]))
     probabilities = {name: predict(model, tokenizer, texts, LABELS, MAX_LEN)[list(LABELS)].to_numpy()
                      for name, model in models.items()}
@@ -124,5 +141,5 @@ def measure(size="full", seed=0):
     return result
 
 
-if __name__ == "__main__":   # the worker of ``run``: python -m benchmarks.prediction SIZE SEED
-    print_result(measure(sys.argv[1], int(sys.argv[2])))
+if __name__ == "__main__":   # the worker of ``run``: python -m benchmarks.prediction SIZE SEED FREED_MEMORY
+    print_result(measure(sys.argv[1], int(sys.argv[2]), sys.argv[3]))

@@ -639,3 +639,43 @@ def test_exported_kobert_loads_back_with_the_books_tokenizer(korean_classifier, 
     again = ut.predict(reloaded, KoBertTokenizer.from_pretrained(folder), texts, labels)
     assert np.allclose(again[labels].to_numpy(), ut.predict(model, tokenizer, texts, labels)[labels].to_numpy(), atol=1e-6)
     assert "Test accuracy: not measured" in (folder / "README.md").read_text(encoding="utf-8")
+
+
+FAULTS_PER_PASS = """
+import json, resource, sys
+from benchmarks.prediction import LABELS, classifier
+from utils.data import SAMPLE_DIR, read_imdb
+from utils.pytorch import predict
+from utils.saved import chapter_code
+
+_, model, tokenizer = classifier(dict(hidden_size=256, num_hidden_layers=1, num_attention_heads=4, intermediate_size=1024))
+texts = read_imdb(SAMPLE_DIR / "aclImdb", "test")["text"].tolist()
+
+
+def faults():
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    predict(model, tokenizer, texts, LABELS, 256, 16)      # batches of 16 x up to 256 tokens: 16 MB tensors
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+
+returned = [faults() for _ in range(4)]
+kept = chapter_code("60_prediction_pytorch").keep_freed_memory()
+print(json.dumps({"returned": returned, "took_effect": kept, "kept": [faults() for _ in range(4)]}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc settings exist on Linux only")
+def test_keep_freed_memory_stops_the_page_faults_of_each_batch():
+    # In a process of its own: the setting is for the whole process and cannot be undone.
+    done = subprocess.run([sys.executable, "-c", FAULTS_PER_PASS], cwd=ROOT, capture_output=True, text=True,
+                          env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    faults = json.loads(done.stdout.splitlines()[-1])
+    assert faults["took_effect"] is True
+    # glibc's defaults: every pass fetches zeroed pages again; kept: once the heap has grown, almost none
+    assert min(faults["returned"][1:]) > 5 * (max(faults["kept"][2:]) + 100), faults
+
+
+def test_keep_freed_memory_does_nothing_without_glibc(monkeypatch):
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert chapter_60().keep_freed_memory() is False
