@@ -1,6 +1,7 @@
 """utils.pytorch: batching, the attention mask, train_loop, evaluate, predict_sentiment, save/load."""
 import copy
 import json
+import statistics
 import subprocess
 import sys
 
@@ -658,9 +659,9 @@ def faults():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
 
 
-returned = [faults() for _ in range(4)]
+returned = [faults() for _ in range(5)]
 kept = chapter_code("60_prediction_pytorch").keep_freed_memory()
-print(json.dumps({"returned": returned, "took_effect": kept, "kept": [faults() for _ in range(4)]}))
+print(json.dumps({"returned": returned, "took_effect": kept, "kept": [faults() for _ in range(5)]}))
 """
 
 
@@ -672,8 +673,11 @@ def test_keep_freed_memory_stops_the_page_faults_of_each_batch():
     assert done.returncode == 0, done.stderr[-3000:]
     faults = json.loads(done.stdout.splitlines()[-1])
     assert faults["took_effect"] is True
-    # glibc's defaults: every pass fetches zeroed pages again; kept: once the heap has grown, almost none
-    assert min(faults["returned"][1:]) > 5 * (max(faults["kept"][2:]) + 100), faults
+    # glibc's defaults: pass after pass fetches zeroed pages again; kept: once the heap has grown (the
+    # first pass), almost none. Medians, because a pass now and then faults for other reasons (seen: 2,052
+    # pages once in the kept passes, while the defaults' passes ranged from 4,000 to 40,000).
+    returned, kept = (statistics.median(faults[name][1:]) for name in ("returned", "kept"))
+    assert 5 * kept + 200 < returned, faults
 
 
 def test_keep_freed_memory_does_nothing_without_glibc(monkeypatch):
