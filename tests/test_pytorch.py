@@ -1,6 +1,7 @@
 """utils.pytorch: batching, the attention mask, train_loop, evaluate, predict_sentiment, save/load."""
 import copy
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -669,7 +670,7 @@ print(json.dumps({"returned": returned, "took_effect": kept, "kept": [faults() f
 def test_keep_freed_memory_stops_the_page_faults_of_each_batch():
     # In a process of its own: the setting is for the whole process and cannot be undone.
     done = subprocess.run([sys.executable, "-c", FAULTS_PER_PASS], cwd=ROOT, capture_output=True, text=True,
-                          env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr[-3000:]
     faults = json.loads(done.stdout.splitlines()[-1])
     assert faults["took_effect"] is True
