@@ -102,14 +102,15 @@ def run(size="full", seed=0):
 def measure(size="full", seed=0, freed_memory="kept"):
     """Every way with freed memory kept (chapter 60's ``keep_freed_memory``), or only the pipeline and
     the book with glibc's defaults (``freed_memory="returned"``: large freed blocks go back to the system)."""
-    if freed_memory == "kept" and not chapter_code("60_prediction_pytorch").keep_freed_memory():
+    every_way = freed_memory == "kept"                      # the main run; else pipeline and book only
+    if every_way and not chapter_code("60_prediction_pytorch").keep_freed_memory():
         freed_memory = "returned (no glibc here to keep it)"
     n_texts, batch_size, config = SIZES[size]
     from transformers import pipeline
 
     hf, book, tokenizer = classifier(config, seed)
     models = {"book": book}
-    if freed_memory != "returned":                           # the main run: every way
+    if every_way:
         models["book, int8"] = torch.ao.quantization.quantize_dynamic(copy.deepcopy(book), {nn.Linear}, dtype=torch.qint8)
         models["book, bf16"] = copy.deepcopy(book).to(torch.bfloat16)
     pipe = pipeline("text-classification", model=hf, tokenizer=tokenizer, device=-1)
@@ -129,7 +130,7 @@ def measure(size="full", seed=0, freed_memory="kept"):
             "book_labels_equal_pipeline": labels["book"] == labels["pipeline"],
             "labels_changed": {name: sum(a != b for a, b in zip(labels[name], labels["book"]))
                                for name in FASTER if name in models}}
-    if freed_memory == "returned":
+    if not every_way:
         return result
     texts = sorted(set(test["text"]) | set(read_imdb(SAMPLE_DIR / "aclImdb", "train")["text"]))
     probabilities = {name: predict(model, tokenizer, texts, LABELS, MAX_LEN)[list(LABELS)].to_numpy()
