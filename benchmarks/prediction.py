@@ -22,7 +22,8 @@ mean about 35 characters).
 Every way runs after chapter 60's ``keep_freed_memory`` (glibc keeps freed blocks for the next
 batch instead of returning them to the system). A second process measures the pipeline and the
 book with glibc's default settings, where the book's length-sorted batches, each of another size,
-keep fetching fresh zeroed pages from the system and its speed varies from run to run.
+can keep fetching fresh zeroed pages from the system (how soon glibc adapts differs between
+machines) and its speed varies from run to run.
 """
 import copy
 import sys

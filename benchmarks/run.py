@@ -107,7 +107,7 @@ def report(results):
               "Python process of its own (no MXNet loaded); each speed is the best of three passes taken in turn. "
               "That process first calls chapter 60's keep_freed_memory, so that glibc keeps the memory of one "
               "batch for the next instead of returning it to the system. With glibc's default settings (a second "
-              "process, pipeline and book only) the book's batches, each of another size, keep fetching fresh "
+              "process, pipeline and book only) the book's batches, each of another size, can keep fetching fresh "
               "zeroed pages, and book / pipeline was "
               + ", ".join(f"{defaults[profile]['speedup']['book']:.2f}x on {profile}" for profile in ("IMDB-like", "NSMC-like"))
               + " in this run; that figure varies more from run to run. "
