@@ -200,12 +200,25 @@ def test_phone_sees_the_chapter_table_links_in_the_intro(browser, site):
             assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, f"{lang}: link {i} is cut off"
         page.screenshot(path=str(ARTIFACTS / f"intro-table-{lang}-phone.png"))
         page.goto(f"{site}/{lang}/book/31_nsmc_pytorch.html")  # long code, wide tables
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the page is wider than a phone"
         cut = page.evaluate("""() => Array.from(document.querySelectorAll('article pre, article table'))
             .filter(e => e.scrollWidth > e.clientWidth + 2 && !['auto', 'scroll'].includes(getComputedStyle(e).overflowX))
             .map(e => e.textContent.slice(0, 60))""")
         assert not cut, f"{lang}: long lines cut off instead of scrolling: {cut}"
         page.context.close()
+
+
+def test_no_page_is_wider_than_a_phone(browser, site):
+    # Long inline code (a path, a pip command, a call with its arguments) once widened seven pages of each
+    # edition, so that the whole page slid sideways under the reader's thumb.
+    page = new_page(browser, width=390, height=844)
+    for lang in ("ko", "en"):
+        for name in toc_pages():
+            page.goto(f"{site}/{lang}/{name}.html")
+            wider = page.evaluate("""() => Array.from(document.querySelectorAll('article *'))
+                .filter(e => e.getBoundingClientRect().right > 391 && !e.closest('pre, table, mjx-container'))
+                .map(e => e.tagName + ': ' + e.textContent.slice(0, 60))""")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, (lang, name, wider[:3])
+    page.context.close()
 
 
 def test_no_page_shows_a_font_warning(built_book):
