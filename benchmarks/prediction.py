@@ -7,8 +7,8 @@ One classifier, three ways to run it over the same texts:
   ``torch.inference_mode``);
 - book, int8: the same call on a copy whose linear layers are quantized to int8 on the fly
   (``torch.ao.quantization.quantize_dynamic``);
-- book, bf16: the same call on a copy cast to bfloat16, fast on CPUs with bf16 matrix units
-  (Intel AMX or AVX512-BF16, named in the results) and slow elsewhere.
+- book, bf16: the same call on a copy cast to bfloat16, fast on CPUs with Intel AMX's matrix unit
+  (amx_bf16, named in the results) and slow elsewhere, also where avx512_bf16 alone is present.
 
 The classifier is a BERT of benchmark 1's size (4 layers, 256 wide) with the smoke English
 vocabulary and random weights: speed depends on the size, not on what the weights learned (a
@@ -83,8 +83,9 @@ def _best_speeds(ways, texts, rounds=3):
     return {name: len(texts) / s for name, s in seconds.items()}, labels
 
 
-def bf16_matrix_units():
-    """The CPU's bf16 matrix instructions as /proc/cpuinfo names them (empty where there are none)."""
+def bf16_instructions():
+    """The CPU's bf16 instructions as /proc/cpuinfo names them (empty where there are none): amx_bf16 is the
+    matrix unit that makes bf16 fast; avx512_bf16 only adds dot products."""
     cpuinfo = Path("/proc/cpuinfo")
     flags = set(cpuinfo.read_text().split()) if cpuinfo.is_file() else set()
     return sorted(flags & {"amx_bf16", "avx512_bf16"})
@@ -121,7 +122,7 @@ def measure(size="full", seed=0, freed_memory="kept"):
     ways.update({name: lambda texts, model=model: [p.label for p in predict_sentiment(
         model, tokenizer, texts, LABELS, MAX_LEN, batch_size, torch.device("cpu"))] for name, model in models.items()})
     result = {"texts": n_texts, "batch_size": batch_size, "max_len": MAX_LEN, "threads": torch.get_num_threads(),
-              "freed_memory": freed_memory, "cpu_bf16_units": bf16_matrix_units()}
+              "freed_memory": freed_memory, "cpu_bf16_units": bf16_instructions()}
     for profile, texts in (("IMDB-like", reviews), ("NSMC-like", nsmc_lengths(reviews, seed))):
         speeds, labels = _best_speeds(ways, texts)
         result[profile] = {

@@ -111,8 +111,9 @@ def report(results):
               "zeroed pages, and book / pipeline was "
               + ", ".join(f"{defaults[profile]['speedup']['book']:.2f}x on {profile}" for profile in ("IMDB-like", "NSMC-like"))
               + " in this run; that figure varies more from run to run. "
-              f"This CPU's bf16 matrix units: {', '.join(results['prediction']['cpu_bf16_units']) or 'none'} "
-              "(bf16 is slow on a CPU without them). Random weights give answers with small margins, so the "
+              f"This CPU's bf16 instructions: {', '.join(results['prediction']['cpu_bf16_units']) or 'none'} "
+              "(bf16 is fast only with amx_bf16, the AMX matrix unit; with avx512_bf16 alone it can be slower "
+              "than fp32). Random weights give answers with small margins, so the "
               "labels int8 and bf16 change here are a strict check; a label that does not change cannot change "
               "an accuracy, so changed / reviews bounds the accuracy change of any trained model on these "
               "reviews, though not its size on other texts."]
