@@ -157,13 +157,31 @@ def bert_basic_words(text):
 # encoded whole.
 _SPLIT_BUT_DELETED_BY_BERT = re.compile("[\x0b\x0c\x1c-\x1f\x85]")
 
+
+def _symbol_class(*blocks):
+    """A regular-expression class of the symbols (category So) in ``blocks`` that NFD and NFKC leave
+    as they are: emoji, ♡, ★, ♬ and the like. BERT treats them as letters of a word."""
+    runs = []
+    for start, end in blocks:
+        for cp in range(start, end + 1):
+            char = chr(cp)
+            if (unicodedata.category(char) == "So"
+                    and unicodedata.normalize("NFD", char) == char == unicodedata.normalize("NFKC", char)):
+                if runs and runs[-1][1] == cp - 1:
+                    runs[-1][1] = cp
+                else:
+                    runs.append([cp, cp])
+    return "".join(f"\\U{first:08x}-\\U{last:08x}" for first, last in runs)
+
+
 # A chunk of only these characters (ASCII letters, digits and punctuation, Hangul syllables,
-# modern compatibility jamo ㄱ-ㅣ) goes through BERT's normalisation unchanged except that NFD
-# splits Hangul syllables into jamo, and BERT cuts it before and after each ASCII punctuation
-# mark (every ASCII punctuation mark is BERT punctuation). So its words are found with a regular
-# expression, several times faster than ``bert_basic_words``'s loop over characters. Any other
-# chunk (emoji, accents, CJK, other punctuation, ...) takes the general path.
-_WORD_CHARS = r"0-9A-Za-z\uac00-\ud7a3\u3131-\u3163"
+# modern compatibility jamo ㄱ-ㅣ, the symbols and emoji of ``_symbol_class``) goes through BERT's
+# normalisation unchanged except that NFD splits Hangul syllables into jamo, and BERT cuts it
+# before and after each ASCII punctuation mark (every ASCII punctuation mark is BERT punctuation).
+# So its words are found with a regular expression, several times faster than
+# ``bert_basic_words``'s loop over characters. Any other chunk (accents, CJK, other punctuation,
+# emoji joined by U+200D or with a skin tone, ...) takes the general path.
+_WORD_CHARS = r"0-9A-Za-z\uac00-\ud7a3\u3131-\u3163" + _symbol_class((0x2190, 0x2BFF), (0x1F000, 0x1FAFF))
 _ASCII_PUNCTUATION_CHARS = r"!-/:-@\[-`{-~"
 _PLAIN_CHUNK = re.compile(f"[{_WORD_CHARS}{_ASCII_PUNCTUATION_CHARS}]+")
 _PLAIN_WORD = re.compile(f"[{_WORD_CHARS}]+|[{_ASCII_PUNCTUATION_CHARS}]")
@@ -355,7 +373,10 @@ class KoBertTokenizer:
         """Per text, its piece ids (int32 bytes): the plain texts (``_PLAIN_TEXT``) whole, in one
         SentencePiece call; the others word by word, in another."""
         plain = [i for i, text in enumerate(texts) if _PLAIN_TEXT.fullmatch(text)]
-        spaced = unicodedata.normalize("NFD", _ASCII_PUNCTUATION.sub(r" \1 ", "\n".join(texts[i] for i in plain)))
+        joined = "\n".join(texts[i] for i in plain)
+        # " ".join of a split at a captured mark puts a space on both sides of each (re.sub with
+        # the template r" \1 " does the same, but expands the template in Python, match by match)
+        spaced = unicodedata.normalize("NFD", " ".join(_ASCII_PUNCTUATION.split(joined)))
         strings = spaced.split("\n")                  # BERT's words, apart by one space or more
         if not self._drops_extra_spaces:
             strings = [" ".join(string.split()) for string in strings]
