@@ -212,27 +212,23 @@ def test_whitespace_that_bert_deletes_is_the_set_the_chunk_cache_avoids():
     assert joined == {char for char in whitespace if tokenization._SPLIT_BUT_DELETED_BY_BERT.fullmatch(char)}
 
 
-def _fast_words(chunk):
-    return [unicodedata.normalize("NFD", word) for word in tokenization._PLAIN_WORD.findall(chunk)]
-
-
-def test_plain_chunks_take_the_fast_path_with_the_same_words():
+def test_plain_chunks_take_the_fast_path_with_the_same_words(ko_tokenizer):
     for chunk in ("영화", "최고!!", "ㅋㅋㅋ", "10/10", "CG가", "(주)", "a-b_c", "뭐야...", "♥", "😀", "최고♡♡", "★★★★☆"):
         assert tokenization._PLAIN_CHUNK.fullmatch(chunk)
-        assert _fast_words(chunk) == bert_basic_words(chunk), chunk
+        assert ko_tokenizer._words_of_chunk(chunk) == bert_basic_words(chunk), chunk
     for chunk in ("아…", "café", "韓國", "ㅤ", "👍🏻", "❤️", "™", "①", "㉠"):   # these take bert_basic_words
         assert not tokenization._PLAIN_CHUNK.fullmatch(chunk)
 
 
-def test_every_symbol_on_the_fast_path_is_a_letter_to_bert_and_to_sentencepieces_normaliser():
+def test_every_symbol_on_the_fast_path_is_a_letter_to_bert_and_to_sentencepieces_normaliser(ko_tokenizer):
     """The symbols let onto the fast paths (emoji, ♡, ★, ...) stay inside a word for BERT, and NFKC
     (SentencePiece's normaliser) leaves them alone, so no space appears in a whole text that was not there."""
     symbols = [chr(cp) for cp in [*range(0x2190, 0x2C00), *range(0x1F000, 0x1FB00)]
                if tokenization._PLAIN_CHUNK.fullmatch(chr(cp))]
     assert len(symbols) > 1500 and {"♡", "♥", "★", "♬", "😀", "👍", "🔥", "😭"} <= set(symbols)
     for symbol in symbols:
-        chunk = f"{symbol}가{symbol}a,{symbol}"
-        assert _fast_words(chunk) == bert_basic_words(chunk), hex(ord(symbol))
+        chunk = f"{symbol}가{symbol}a,{symbol}"                  # plain, so _words_of_chunk's fast path
+        assert ko_tokenizer._words_of_chunk(chunk) == bert_basic_words(chunk), hex(ord(symbol))
         assert unicodedata.normalize("NFKC", symbol) == symbol, hex(ord(symbol))
 
 
