@@ -8,14 +8,17 @@ One classifier, three ways to run it over the same texts:
 - book, int8: the same call on a copy whose linear layers are quantized to int8 on the fly
   (``torch.ao.quantization.quantize_dynamic``);
 - book, bf16: the same call on a copy cast to bfloat16, fast on CPUs with Intel AMX's matrix unit
-  (amx_bf16, named in the results) and slow elsewhere, also where avx512_bf16 alone is present.
+  (amx_bf16, named in the results) and slow elsewhere, also where avx512_bf16 alone is present;
+- OpenVINO, fp32 and OpenVINO, int8: the same call on chapter 60's ``to_openvino`` (Intel's inference
+  runtime; int8: weights and activations quantized by NNCF, calibrated on the sample's training reviews).
 
 The classifier is a BERT of benchmark 1's size (4 layers, 256 wide) with the smoke English
 vocabulary and random weights: speed depends on the size, not on what the weights learned (a
 random BERT cannot learn the bundled sample's 220 reviews, so no accuracy is measured here).
-The book's labels must equal the pipeline's; int8's and bf16's effect is stated, on the bundled
-sample's distinct reviews, as the labels each changes (a bound on the change of any accuracy:
-changed / reviews) and the largest change of a probability. Two length profiles: IMDB-like (the sample's
+The book's labels must equal the pipeline's; each faster way's effect is stated, on the distinct texts
+timed (the sample's test reviews, whole and cut to NSMC's lengths, none of them seen by the int8
+calibration), as the labels it changes (a bound on the change of any accuracy: changed / texts) and
+the largest change of a probability. Two length profiles: IMDB-like (the sample's
 test reviews, cut at ``MAX_LEN`` tokens) and NSMC-like (the same reviews cut to NSMC's lengths,
 mean about 35 characters).
 
@@ -47,7 +50,7 @@ SIZES = {  # texts per profile (the sample's reviews repeated), batch size, BERT
     "full": (600, 16, dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=4, intermediate_size=1024)),
 }
 LABELS = ("negative", "positive")
-FASTER = ("book, int8", "book, bf16")   # the faster runtimes, each checked against the book's fp32 labels
+FASTER = ("book, int8", "book, bf16", "OpenVINO, fp32", "OpenVINO, int8")   # each checked against the book's fp32 labels
 
 
 def classifier(config, seed=0):
@@ -111,12 +114,15 @@ def measure(size="full", seed=0, freed_memory="kept"):
     from transformers import pipeline
 
     hf, book, tokenizer = classifier(config, seed)
+    test, train = (read_imdb(SAMPLE_DIR / "aclImdb", split) for split in ("test", "train"))
     models = {"book": book}
     if every_way:
+        to_openvino = chapter_code("60_prediction_pytorch").to_openvino
         models["book, int8"] = torch.ao.quantization.quantize_dynamic(copy.deepcopy(book), {nn.Linear}, dtype=torch.qint8)
         models["book, bf16"] = copy.deepcopy(book).to(torch.bfloat16)
+        models["OpenVINO, fp32"] = to_openvino(book, tokenizer, max_len=MAX_LEN)
+        models["OpenVINO, int8"] = to_openvino(book, tokenizer, train["text"].tolist(), MAX_LEN, batch_size)
     pipe = pipeline("text-classification", model=hf, tokenizer=tokenizer, device=-1)
-    test = read_imdb(SAMPLE_DIR / "aclImdb", "test")
     reviews = (test["text"].tolist() * (n_texts // len(test) + 1))[:n_texts]
     ways = {"pipeline": lambda texts: [r["label"] for r in pipe(texts, truncation=True, max_length=MAX_LEN)]}
     ways.update({name: lambda texts, model=model: [p.label for p in predict_sentiment(
@@ -134,7 +140,8 @@ def measure(size="full", seed=0, freed_memory="kept"):
                                for name in FASTER if name in models}}
     if not every_way:
         return result
-    texts = sorted(set(test["text"]) | set(read_imdb(SAMPLE_DIR / "aclImdb", "train")["text"]))
+    whole = test["text"].tolist()
+    texts = sorted(set(whole) | set(nsmc_lengths(whole, seed)))   # never in the calibration (training reviews)
     probabilities = {name: predict(model, tokenizer, texts, LABELS, MAX_LEN)[list(LABELS)].to_numpy()
                      for name, model in models.items()}
     result["vs_fp32"] = {name: {"texts": len(texts),

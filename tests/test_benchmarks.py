@@ -42,8 +42,9 @@ def test_benchmark_command_writes_every_measure(tmp_path):
     assert f"Machine: {run.cpu_model()} (" in text and run.cpu_model()   # the machine is named
     for name in ("PyTorch fine-tuning (CPU): book / seed", "padding-free limit", "Gluon fine-tuning (CPU): book / seed",
                  "Preprocessing speed", "Peak memory", "4. BERT-base, one NSMC epoch", "not a GPU measurement",
-                 "5. Prediction, 60 IMDB-like texts", "5. Prediction, 60 NSMC-like texts", "5. int8 vs fp32 on the sample",
-                 "5. bf16 vs fp32 on the sample", "book bf16 / pipeline"):
+                 "5. Prediction, 60 IMDB-like texts", "5. Prediction, 60 NSMC-like texts",
+                 "5. book, int8 vs the book's fp32", "5. book, bf16 vs the book's fp32", "5. OpenVINO, int8 vs the book's fp32",
+                 "book, bf16 / pipeline", "OpenVINO, fp32 / pipeline", "OpenVINO, int8 / pipeline"):
         assert name in text
     assert json.loads((tmp_path / "results.json").read_text()) == json.loads(json.dumps(results, default=str))
     gpu = results["gpu_throughput"]
@@ -57,7 +58,8 @@ def test_benchmark_command_writes_every_measure(tmp_path):
     pred = results["prediction"]
     for profile in ("IMDB-like", "NSMC-like"):
         assert pred[profile]["book_labels_equal_pipeline"]          # the same model answers the same
-        assert set(pred[profile]["texts_per_second"]) == {"pipeline", "book", "book, int8", "book, bf16"}
+        assert set(pred[profile]["texts_per_second"]) == {"pipeline", "book", "book, int8", "book, bf16",
+                                                          "OpenVINO, fp32", "OpenVINO, int8"}
         defaults = pred["glibc_defaults"][profile]                  # the second process: glibc's defaults
         assert set(defaults["texts_per_second"]) == {"pipeline", "book"} and defaults["book_labels_equal_pipeline"]
     assert pred["freed_memory"] == "kept" and pred["glibc_defaults"]["freed_memory"] == "returned"
@@ -66,5 +68,6 @@ def test_benchmark_command_writes_every_measure(tmp_path):
     fresh = subprocess.run([sys.executable, "-c", "import torch; print(torch.get_num_threads())"],
                            capture_output=True, text=True, check=True)
     assert pred["threads"] == int(fresh.stdout)   # a fresh process's threads, not one left by importing mxnet
-    for change in pred["vs_fp32"].values():                         # every distinct review of the sample
+    for change in pred["vs_fp32"].values():                         # the test reviews, whole and cut
         assert change["texts"] > 200 and 0 <= change["labels_changed"] <= change["texts"]
+    assert pred["vs_fp32"]["OpenVINO, fp32"]["largest_probability_change"] < 1e-4   # the same computation

@@ -87,6 +87,20 @@ def test_progress_is_a_finished_text_bar_on_stdout_in_the_book_build(monkeypatch
     assert isinstance(env.progress(range(1), disable=True), tqdm.auto.tqdm)
 
 
+@pytest.mark.torch   # rich comes with the "pytorch" stack (NNCF's progress bars, chapter 60)
+def test_rich_bars_are_text_not_widgets_in_the_book_build(monkeypatch):
+    import rich
+
+    rich.reconfigure(force_jupyter=True)                  # as in a notebook's kernel
+    try:
+        monkeypatch.delenv("BOOK_PROGRESS", raising=False)
+        assert not env.quiet_rich_on_static_pages() and rich.get_console().is_jupyter   # Jupyter: the widget
+        monkeypatch.setenv("BOOK_PROGRESS", "text")
+        assert env.quiet_rich_on_static_pages() and not rich.get_console().is_jupyter   # the build: text
+    finally:
+        rich.reconfigure()
+
+
 @pytest.mark.torch
 def test_set_seed_makes_every_framework_repeatable():
     import mxnet as mx

@@ -643,6 +643,47 @@ def test_exported_kobert_loads_back_with_the_books_tokenizer(korean_classifier, 
     assert "Test accuracy: not measured" in (folder / "README.md").read_text(encoding="utf-8")
 
 
+
+def linear_layer_precisions(compiled_classifier):
+    """What the linear layers of an OpenVINOClassifier compute in, as OpenVINO's CPU plugin runs them."""
+    layers = [op.get_rt_info() for op in compiled_classifier.compiled.get_runtime_model().get_ops()]
+    return {info["runtimePrecision"].astype(str) for info in layers if info["layerType"].astype(str) == "FullyConnected"}
+
+
+def test_openvino_model_gives_the_models_probabilities_and_leaves_the_model_alone(classifier):
+    model, tokenizer = classifier                    # dropout 0.5: a model left in training mode would show
+    labels = ["negative", "positive"]
+    texts = ["a fine film", "dull, dull, dull and far too long", "ok", "the best acting " * 60] * 5
+    before = ut.predict(model, tokenizer, texts, labels, max_len=128)[labels].to_numpy()
+    compiled = chapter_60().to_openvino(model, tokenizer, max_len=128)
+    for batch_size in (1, 3, 32):                    # other batch sizes and widths: shapes are not fixed
+        from_openvino = ut.predict(compiled, tokenizer, texts, labels, max_len=128, batch_size=batch_size)
+        assert np.allclose(from_openvino[labels].to_numpy(), before, atol=1e-5)
+    assert isinstance(ut.predict_sentiment(compiled, tokenizer, "a fine film", labels, max_len=128), Prediction)
+    assert linear_layer_precisions(compiled) == {"f32"}                  # not bf16, which OpenVINO may pick
+    assert not any(module.training for module in model.modules())
+    assert np.array_equal(ut.predict(model, tokenizer, texts, labels, max_len=128)[labels].to_numpy(), before)
+
+
+def test_openvino_int8_quantizes_weights_and_activations_and_keeps_the_labels(classifier):
+    from utils.data import SAMPLE_DIR, read_imdb
+
+    model, tokenizer = classifier
+    labels = ["negative", "positive"]
+    train, test = (read_imdb(SAMPLE_DIR / "aclImdb", split)["text"].tolist() for split in ("train", "test"))
+    quantized = chapter_60().to_openvino(model, tokenizer, train, max_len=128)
+    assert linear_layer_precisions(quantized) <= {"i8", "u8"}            # every linear layer computes in int8
+    fp32 = ut.predict(model, tokenizer, test, labels, max_len=128)[labels].to_numpy()
+    int8 = ut.predict(quantized, tokenizer, test, labels, max_len=128)[labels].to_numpy()
+    assert np.abs(int8 - fp32).max() < 0.05 and (int8.argmax(1) != fp32.argmax(1)).mean() < 0.05
+
+
+def test_to_openvino_asks_for_a_model_on_the_cpu(classifier):
+    model, tokenizer = classifier
+    with pytest.raises(ValueError, match=r"on the CPU: pass copy.deepcopy\(model\).cpu\(\)"):
+        chapter_60().to_openvino(copy.deepcopy(model).to("meta"), tokenizer)
+
+
 GROWING_BLOCKS = """
 import ctypes, json, resource, sys
 from utils.saved import chapter_code

@@ -29,7 +29,7 @@ MESSAGES = {
     "ko": {
         "common": "공통 패키지 설치 (requirements.txt, Colab에 있는 것은 그대로 둡니다)",
         "torch": "PyTorch가 없어 설치합니다 (수 분 걸립니다)",
-        "pytorch": "PyTorch 장의 추가 패키지 설치 (requirements-pytorch.txt: Captum, torch는 그대로)",
+        "pytorch": "PyTorch 장의 추가 패키지 설치 (requirements-pytorch.txt: Captum, OpenVINO, NNCF; torch는 그대로)",
         "gluon": "MXNet 1.9.1, gluonnlp 0.10, d2l 설치 (--no-deps, numpy 2 그대로; gluonnlp 빌드에 1분쯤)",
         "gpu": "GPU가 있으니 MXNet의 CUDA 11 빌드(mxnet-cu117)와 CUDA 11 런타임을 설치합니다 (약 2.5 GB)",
         "gpu_ok": "MXNet이 GPU를 씁니다: {detail}",
@@ -41,7 +41,7 @@ MESSAGES = {
     "en": {
         "common": "Installing the common packages (requirements.txt; what Colab has stays as it is)",
         "torch": "No PyTorch here: installing it (a few minutes)",
-        "pytorch": "Installing the PyTorch chapters' extras (requirements-pytorch.txt: Captum; torch stays as it is)",
+        "pytorch": "Installing the PyTorch chapters' extras (requirements-pytorch.txt: Captum, OpenVINO, NNCF; torch stays as it is)",
         "gluon": "Installing MXNet 1.9.1, gluonnlp 0.10 and d2l (--no-deps, keeping numpy 2; gluonnlp builds in about a minute)",
         "gpu": "A GPU is here: installing MXNet's CUDA 11 build (mxnet-cu117) and the CUDA 11 runtime (about 2.5 GB)",
         "gpu_ok": "MXNet uses the GPU: {detail}",

@@ -175,6 +175,16 @@ def static_page():
     return os.environ.get("BOOK_PROGRESS") == "text"
 
 
+def quiet_rich_on_static_pages():
+    """On a static page, progress bars drawn with rich (NNCF's, in chapter 60) print their final state as
+    text instead of showing a live Jupyter widget; True where that took effect."""
+    if not (static_page() and _installed("rich")):
+        return False
+    import rich
+    rich.reconfigure(force_jupyter=False, force_terminal=False, color_system=None)   # no live redraws, no colour codes
+    return True
+
+
 def progress(iterable=None, **options):
     """A tqdm progress bar: a widget in Jupyter and Colab, plain text in a terminal.
 
@@ -248,3 +258,6 @@ def model_download_failed(model_id, error):
         f"run `hf download {model_id}`, copy the folder it fills (models--{model_id.replace('/', '--')} in "
         f"its Hugging Face cache) to {folder}, and set HF_HUB_OFFLINE=1. Or set HF_ENDPOINT to a reachable "
         f"mirror, or run in smoke mode (BOOK_MODE=smoke), which downloads nothing.")
+
+
+quiet_rich_on_static_pages()   # the book's build: rich's bars as a line of text, as ``progress`` does with tqdm's

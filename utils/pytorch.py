@@ -537,7 +537,7 @@ def _text_probabilities(model, tokenizer, texts, label_names, max_len, batch_siz
     if not texts:   # an empty list: an empty answer
         return texts, single, label_names, torch.empty(0, len(label_names))
     max_len = min(max_len, model.bert.config.max_position_embeddings)
-    device = device or next(model.parameters()).device
+    device = device or next(model.parameters(), torch.empty(0)).device   # no parameters: a compiled graph, on the CPU
     token_ids = encode(tokenizer, texts, max_len)                  # every text at once: 4 bytes a token
     by_length = np.argsort(token_ids.lengths(), kind="stable")     # neighbours in length share a batch,
     probabilities = torch.empty(len(texts), len(label_names))      # so batches carry little padding
