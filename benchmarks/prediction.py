@@ -1,6 +1,6 @@
 """Benchmark 5: predicting many texts on a CPU, the book's ``predict_sentiment`` vs transformers' pipeline.
 
-One classifier, three ways to run it over the same texts:
+One classifier, six ways to run it over the same texts:
 - pipeline: ``transformers.pipeline("text-classification")`` with its defaults (one text at a
   time, so no padding; ``truncation=True`` so that long reviews fit);
 - book: ``utils.pytorch.predict_sentiment`` (length-sorted batches with dynamic padding,

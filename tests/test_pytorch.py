@@ -643,7 +643,6 @@ def test_exported_kobert_loads_back_with_the_books_tokenizer(korean_classifier, 
     assert "Test accuracy: not measured" in (folder / "README.md").read_text(encoding="utf-8")
 
 
-
 def linear_layer_precisions(compiled_classifier):
     """What the linear layers of an OpenVINOClassifier compute in, as OpenVINO's CPU plugin runs them."""
     layers = [op.get_rt_info() for op in compiled_classifier.compiled.get_runtime_model().get_ops()]
