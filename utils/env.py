@@ -181,7 +181,7 @@ def quiet_rich_on_static_pages():
     if not (static_page() and _installed("rich")):
         return False
     import rich
-    rich.reconfigure(force_jupyter=False, force_terminal=False, color_system=None, width=80)   # no redraws, no colours
+    rich.reconfigure(force_jupyter=False, force_terminal=False, color_system=None, width=70)   # no redraws, no colours
     return True
 
 
