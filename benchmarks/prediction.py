@@ -114,16 +114,17 @@ def measure(size="full", seed=0, freed_memory="kept"):
     from transformers import pipeline
 
     hf, book, tokenizer = classifier(config, seed)
-    test, train = (read_imdb(SAMPLE_DIR / "aclImdb", split) for split in ("test", "train"))
+    test = read_imdb(SAMPLE_DIR / "aclImdb", "test")["text"].tolist()
     models = {"book": book}
     if every_way:
         to_openvino = chapter_code("60_prediction_pytorch").to_openvino
         models["book, int8"] = torch.ao.quantization.quantize_dynamic(copy.deepcopy(book), {nn.Linear}, dtype=torch.qint8)
         models["book, bf16"] = copy.deepcopy(book).to(torch.bfloat16)
         models["OpenVINO, fp32"] = to_openvino(book, tokenizer, max_len=MAX_LEN)
-        models["OpenVINO, int8"] = to_openvino(book, tokenizer, train["text"].tolist(), MAX_LEN, batch_size)
+        train = read_imdb(SAMPLE_DIR / "aclImdb", "train")["text"].tolist()      # the calibration texts
+        models["OpenVINO, int8"] = to_openvino(book, tokenizer, train, MAX_LEN, batch_size)
     pipe = pipeline("text-classification", model=hf, tokenizer=tokenizer, device=-1)
-    reviews = (test["text"].tolist() * (n_texts // len(test) + 1))[:n_texts]
+    reviews = (test * (n_texts // len(test) + 1))[:n_texts]
     ways = {"pipeline": lambda texts: [r["label"] for r in pipe(texts, truncation=True, max_length=MAX_LEN)]}
     ways.update({name: lambda texts, model=model: [p.label for p in predict_sentiment(
         model, tokenizer, texts, LABELS, MAX_LEN, batch_size, torch.device("cpu"))] for name, model in models.items()})
@@ -140,8 +141,7 @@ def measure(size="full", seed=0, freed_memory="kept"):
                                for name in FASTER if name in models}}
     if not every_way:
         return result
-    whole = test["text"].tolist()
-    texts = sorted(set(whole) | set(nsmc_lengths(whole, seed)))   # never in the calibration (training reviews)
+    texts = sorted(set(test) | set(nsmc_lengths(test, seed)))   # never in the calibration (training reviews)
     probabilities = {name: predict(model, tokenizer, texts, LABELS, MAX_LEN)[list(LABELS)].to_numpy()
                      for name, model in models.items()}
     result["vs_fp32"] = {name: {"texts": len(texts),
